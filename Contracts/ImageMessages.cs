@@ -1,0 +1,22 @@
+namespace Reference.Contracts;
+
+// The messages of the image pipeline. Records only: every service that sends or
+// receives them references this project, so there is one definition of each.
+
+/// <summary>An original was stored and recorded; make its variants.</summary>
+/// <param name="OriginalKey">Storage key of the original, relative to the image root.</param>
+/// <param name="Attempt">1 for the first publish; the sweeper increments it on each re-publish.</param>
+public sealed record ImageUploaded(Guid UploadId, Guid? ProductId, string OriginalKey, string ContentType, int Attempt);
+
+/// <summary>A worker has started on the upload (informational; the status may already be later).</summary>
+public sealed record ImageProcessingStarted(Guid UploadId);
+
+/// <summary>All variants of an upload are written.</summary>
+public sealed record ImageProcessed(Guid UploadId, Guid? ProductId, IReadOnlyList<ImageVariant> Variants);
+
+/// <summary>The upload cannot be processed; <paramref name="Reason"/> is for people.</summary>
+public sealed record ImageProcessingFailed(Guid UploadId, Guid? ProductId, string Reason);
+
+/// <param name="Name">thumb, card, detail…</param>
+/// <param name="Key">Storage key relative to the image root, e.g. <c>{uploadId}/card.jpg</c>; served under <c>/images/{Key}</c>.</param>
+public sealed record ImageVariant(string Name, int Width, int Height, string Format, long Bytes, string Key);
