@@ -1,0 +1,45 @@
+#!/bin/sh
+# RabbitMQ as a plain child process, run as the current user with its own folders.
+# Usage: rabbitmq.sh DATADIR NODENAME AMQP_PORT DIST_PORT MANAGEMENT_PORT (0 = no management UI),
+# with RABBITMQ_USER and RABBITMQ_PASSWORD set.
+set -eu
+datadir=$1
+node=$2
+amqp=$3
+dist=$4
+management=$5
+: "${RABBITMQ_USER:?RABBITMQ_USER is not set}"
+: "${RABBITMQ_PASSWORD:?RABBITMQ_PASSWORD is not set}"
+mkdir -p "$datadir/mnesia" "$datadir/log"
+umask 077
+# default_user applies when the node's database is created; later starts keep the
+# password in step with the parameter below.
+cat >"$datadir/rabbitmq.conf" <<CONF
+listeners.tcp.1 = 127.0.0.1:$amqp
+default_user = $RABBITMQ_USER
+default_pass = $RABBITMQ_PASSWORD
+default_user_tags.administrator = true
+default_permissions.configure = .*
+default_permissions.read = .*
+default_permissions.write = .*
+CONF
+if [ "$management" != 0 ]; then
+  printf 'management.tcp.port = %s\nmanagement.tcp.ip = 127.0.0.1\n' "$management" >>"$datadir/rabbitmq.conf"
+  echo '[rabbitmq_management].' >"$datadir/enabled_plugins"
+else
+  echo '[].' >"$datadir/enabled_plugins"
+fi
+export HOME="$datadir" RABBITMQ_NODENAME="$node" RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 \
+  RABBITMQ_NODE_PORT="$amqp" RABBITMQ_DIST_PORT="$dist" \
+  RABBITMQ_MNESIA_BASE="$datadir/mnesia" RABBITMQ_LOG_BASE="$datadir/log" RABBITMQ_LOGS=- \
+  RABBITMQ_FEATURE_FLAGS_FILE="$datadir/feature_flags" \
+  RABBITMQ_ENABLED_PLUGINS_FILE="$datadir/enabled_plugins" RABBITMQ_CONFIG_FILE="$datadir/rabbitmq" \
+  ERL_EPMD_ADDRESS=127.0.0.1 \
+  RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
+/usr/lib/rabbitmq/bin/rabbitmq-server &
+pid=$!
+trap 'kill -TERM "$pid" 2>/dev/null; wait "$pid"; exit 0' TERM INT
+ctl=/usr/lib/rabbitmq/bin/rabbitmqctl
+( "$ctl" -q -n "$node" await_startup --timeout 120 &&
+  "$ctl" -q -n "$node" change_password "$RABBITMQ_USER" "$RABBITMQ_PASSWORD" ) >/dev/null 2>&1 &
+wait "$pid"
