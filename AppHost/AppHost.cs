@@ -1,0 +1,43 @@
+using Microsoft.Extensions.Configuration;
+using Reference.AppHost;
+using Reference.AppHost.Backing;
+
+var builder = DistributedApplication.CreateBuilder(args);
+
+var backing = builder.AddBackingServices();
+
+// Set with Parameters__admin-key=... (or user secrets); generated and kept on first run otherwise.
+var adminKey = builder.AddParameter("admin-key", new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true, persist: true);
+var imageStorage = builder.Configuration["Storage:Root"] ?? Path.Combine(builder.DataDirectory(), "images");
+Directory.CreateDirectory(imageStorage);
+
+var inventoryApi = builder.AddReplicas<Projects.InventoryApi>("inventoryapi", builder.ReplicaCount("InventoryApi", 2), service => service
+    .WithBacking(backing)
+    .WithReference(backing.InventoryDb).WaitFor(backing.InventoryDb)
+    .WithReference(backing.Cache).WaitFor(backing.Cache)
+    .WithReference(backing.Messaging).WaitFor(backing.Messaging)
+    .WithEnvironment("Auth__AdminKey", adminKey));
+
+var uploadApi = builder.AddReplicas<Projects.UploadApi>("uploadapi", builder.ReplicaCount("UploadApi", 2), service => service
+    .WithBacking(backing)
+    .WithReference(backing.UploadDb).WaitFor(backing.UploadDb)
+    .WithReference(backing.Cache).WaitFor(backing.Cache)
+    .WithReference(backing.Messaging).WaitFor(backing.Messaging)
+    .WithEnvironment("Auth__AdminKey", adminKey)
+    .WithEnvironment("Storage__Root", imageStorage));
+
+builder.AddReplicas<Projects.ImageWorker>("imageworker", builder.ReplicaCount("ImageWorker", 2), service => service
+    .WithBacking(backing)
+    .WithReference(backing.Cache).WaitFor(backing.Cache)
+    .WithReference(backing.Messaging).WaitFor(backing.Messaging)
+    .WithEnvironment("Storage__Root", imageStorage));
+
+builder.AddProject<Projects.Gateway>("gateway", launchProfileName: null)
+    .WithHttpEndpoint(port: builder.Configuration.GetValue("Gateway:Port", 8080), name: "http")
+    .WithExternalHttpEndpoints()
+    .WithHttpHealthCheck(Extensions.HealthPath)
+    .WithReplicaReferences("inventoryapi", inventoryApi)
+    .WithReplicaReferences("uploadapi", uploadApi)
+    .WithEnvironment("Storage__Root", imageStorage);
+
+builder.Build().Run();

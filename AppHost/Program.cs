@@ -1,2 +1,0 @@
-var builder = DistributedApplication.CreateBuilder(args);
-builder.Build().Run();

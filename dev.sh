@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# The README's two commands:
+#   ./dev.sh run    start the whole storefront (AppHost, backing servers, dashboard)
+#   ./dev.sh test   build and run every test, ending with one line "N passed, N failed"
+# Each installs the Debian packages it needs when they are missing (as root, or through sudo).
+set -euo pipefail
+cd "$(dirname "$0")"
+
+server_packages=(mariadb-server redis-server rabbitmq-server)
+test_packages=(chromium)
+
+install_missing() {
+  local missing=()
+  for package in "$@"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  local sudo=()
+  if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null; then sudo=(sudo); else
+      echo "Missing Debian packages: ${missing[*]}. Install them as root: apt-get install -y ${missing[*]}" >&2
+      exit 1
+    fi
+  fi
+  echo "Installing ${missing[*]} ..."
+  "${sudo[@]}" apt-get update -qq
+  # The packages try to start system services; where there is no init system that is refused, harmlessly:
+  # the AppHost runs the servers as its own child processes.
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+require_dotnet() {
+  command -v dotnet >/dev/null || { echo "The .NET 10 SDK is needed: https://dot.net (dotnet on PATH)." >&2; exit 1; }
+}
+
+run() {
+  require_dotnet
+  install_missing "${server_packages[@]}"
+  dotnet build Reference.sln -nologo -v:q
+  # The http profile: no development certificate is needed (see AppHost/Properties/launchSettings.json).
+  exec dotnet run --project AppHost --no-build --launch-profile http -- "$@"
+}
+
+test() {
+  require_dotnet
+  install_missing "${server_packages[@]}" "${test_packages[@]}"
+  dotnet build Reference.sln -nologo -v:q
+  local log results
+  results=$(mktemp -d)
+  log="$results/test.log"
+  local status=0
+  # One test project at a time: end-to-end suites start the whole storefront and want both cores.
+  for project in tests/*.Tests/*.Tests.csproj; do
+    dotnet test "$project" --no-build --nologo \
+      --logger "trx;LogFilePrefix=$(basename "$project" .csproj)" --results-directory "$results" \
+      2>&1 | tee -a "$log" || status=1
+  done
+  # dotnet test prints one summary per project; CI reads one total.
+  local passed failed
+  local summaries
+  summaries=$(grep -E '^(Passed|Failed)! +- Failed: +[0-9]+, Passed: +[0-9]+' "$log" || true)
+  passed=$(sed -E 's/.*Passed: +([0-9]+).*/\1/' <<<"$summaries" | awk '{s+=$1} END {print s+0}')
+  failed=$(sed -E 's/.*- Failed: +([0-9]+).*/\1/' <<<"$summaries" | awk '{s+=$1} END {print s+0}')
+  echo "Test results: $results"
+  echo "$passed passed, $failed failed"
+  [ "$failed" -eq 0 ] && [ "$status" -eq 0 ]
+}
+
+case "${1:-}" in
+  run) shift; run "$@" ;;
+  test) shift; test "$@" ;;
+  *) echo "usage: ./dev.sh run | ./dev.sh test" >&2; exit 2 ;;
+esac

@@ -1,0 +1,94 @@
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Reference.AppHost.Tests;
+
+/// <summary>
+/// The whole storefront, started once per test collection by the real AppHost in local mode,
+/// with its data in a temporary folder. Starting it costs about a minute, so every end-to-end
+/// test shares one.
+/// </summary>
+public sealed class StorefrontFixture : IAsyncLifetime
+{
+    public const string AdminKey = "e2e-admin-key-0123456789abcdef";
+
+    public string DataDirectory { get; } = Directory.CreateTempSubdirectory("reference-e2e-").FullName;
+
+    public DistributedApplication App { get; private set; } = null!;
+
+    public IReadOnlyList<string> ResourceNames { get; private set; } = [];
+
+    public string ImageStorage => Path.Combine(DataDirectory, "images");
+
+    public HttpClient CreateGatewayClient() => App.CreateHttpClient("gateway", "http");
+
+    public async Task InitializeAsync()
+    {
+        App = await StorefrontHost.StartAsync(DataDirectory, AdminKey);
+        ResourceNames = App.Services.GetRequiredService<DistributedApplicationModel>().Resources
+            // Aspire adds hidden helper resources (e.g. a "-rebuilder" per project); wait for ours only.
+            .Where(r => r is ProjectResource or IResourceWithConnectionString && r.Name.EndsWith("-rebuilder", StringComparison.Ordinal) is false)
+            .Select(r => r.Name)
+            .ToList();
+        await StorefrontHost.WaitUntilHealthyAsync(App, ResourceNames, TimeSpan.FromMinutes(4));
+    }
+
+    public async Task DisposeAsync()
+    {
+        await App.DisposeAsync();
+        try
+        {
+            Directory.Delete(DataDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class StorefrontCollection : ICollectionFixture<StorefrontFixture>
+{
+    public const string Name = "storefront";
+}
+
+/// <summary>Starting the AppHost for tests, as the README's run command does but on free ports.</summary>
+public static class StorefrontHost
+{
+    public static async Task<DistributedApplication> StartAsync(
+        string dataDirectory, string adminKey, Action<IDistributedApplicationTestingBuilder>? configure = null)
+    {
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
+        [
+            "--Backing:Mode=local",
+            $"--Backing:DataDirectory={dataDirectory}",
+            $"--Gateway:Port={FreePort()}",
+            $"--Parameters:admin-key={adminKey}",
+            // Fixed so a second start over the same data folder opens the same databases.
+            "--Parameters:mysql-password=e2e-mysql-password",
+            "--Parameters:cache-password=e2e-cache-password",
+            "--Parameters:messaging-password=e2e-messaging-password",
+        ]);
+        builder.Services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
+        configure?.Invoke(builder);
+        var app = await builder.BuildAsync();
+        await app.StartAsync();
+        return app;
+    }
+
+    public static async Task WaitUntilHealthyAsync(DistributedApplication app, IEnumerable<string> resources, TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        await Task.WhenAll(resources.Select(name => app.ResourceNotifications.WaitForResourceHealthyAsync(name, cts.Token)));
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
