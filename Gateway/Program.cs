@@ -1,8 +1,13 @@
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
+builder.AddApplicationServices();
 
 var app = builder.Build();
+app.UseFrontDoor();
+app.MapImages();
+app.UseStorefront();
 app.MapDefaultEndpoints();
+app.MapBackendProxy();
 app.Run();
 
 public partial class Program;

@@ -1,0 +1,42 @@
+namespace Reference.Gateway.Extensions;
+
+/// <summary>
+/// The gateway's own limits, bound from the <c>Gateway</c> configuration section. Per-route body
+/// sizes live on the routes themselves (<c>ReverseProxy:Routes:*:MaxRequestBodySize</c>).
+/// </summary>
+public sealed class GatewayOptions
+{
+    public const string SectionName = "Gateway";
+
+    /// <summary>A client must send all request headers within this time (slow-loris defence).</summary>
+    public TimeSpan RequestHeadersTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>A request body slower than this (after the grace period) is cut off with 408.</summary>
+    public double MinRequestBodyBytesPerSecond { get; set; } = 240;
+
+    public TimeSpan MinRequestBodyGracePeriod { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Body limit for everything that is not a proxied route (routes set their own).</summary>
+    public long MaxRequestBodySize { get; set; } = 1024 * 1024;
+
+    /// <summary>Timeout policy <c>api</c>: reads and admin calls of the backends.</summary>
+    public TimeSpan ApiTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Timeout policy <c>uploads</c>: a 25 MB upload over a slow line needs minutes, not seconds.</summary>
+    public TimeSpan UploadTimeout { get; set; } = TimeSpan.FromSeconds(120);
+
+    /// <summary>Rate limiter policy <c>api</c>, per client address.</summary>
+    public RateLimit ApiRateLimit { get; set; } = new() { PermitLimit = 300, Window = TimeSpan.FromSeconds(10) };
+
+    /// <summary>Rate limiter policy <c>uploads</c> (new uploads only), per client address.</summary>
+    public RateLimit UploadRateLimit { get; set; } = new() { PermitLimit = 20, Window = TimeSpan.FromMinutes(1) };
+
+    /// <summary>How many destinations a GET or HEAD may try when the connection to one fails.</summary>
+    public int MaxAttemptsForSafeRequests { get; set; } = 2;
+
+    public sealed class RateLimit
+    {
+        public int PermitLimit { get; set; }
+        public TimeSpan Window { get; set; }
+    }
+}

@@ -1,0 +1,61 @@
+using Microsoft.Extensions.Options;
+using Reference.Gateway.Extensions;
+using Yarp.ReverseProxy.Forwarder;
+using Yarp.ReverseProxy.Model;
+
+namespace Reference.Gateway.Proxy;
+
+/// <summary>
+/// YARP has no retries. This one is deliberately narrow: a GET or HEAD without a body whose
+/// connection to a destination failed before any response byte reached the client is sent once
+/// more, to a destination not tried yet. Everything else (POST, timeouts, a backend's own 5xx)
+/// goes back to the client as it happened.
+/// </summary>
+public sealed class SafeRequestRetry(RequestDelegate next, IOptions<GatewayOptions> options, ILogger<SafeRequestRetry> logger)
+{
+    public async Task InvokeAsync(HttpContext context)
+    {
+        var maxAttempts = options.Value.MaxAttemptsForSafeRequests;
+        if (maxAttempts <= 1 || !IsSafeWithoutBody(context.Request))
+        {
+            await next(context);
+            return;
+        }
+
+        var proxy = context.GetReverseProxyFeature();
+        // Healthy destinations as the pipeline saw them; load balancing narrows the feature's list to one.
+        var candidates = proxy.AvailableDestinations;
+        var tried = new List<DestinationState>();
+
+        for (var attempt = 1; ; attempt++)
+        {
+            await next(context);
+
+            var error = context.Features.Get<IForwarderErrorFeature>();
+            if (error?.Error != ForwarderError.Request || context.Response.HasStarted || attempt >= maxAttempts
+                || proxy.ProxiedDestination is not { } failed)
+            {
+                return;
+            }
+
+            tried.Add(failed);
+            var untried = candidates.Where(d => !tried.Contains(d)).ToList();
+            if (untried.Count == 0)
+            {
+                return;
+            }
+
+            logger.LogInformation("Retrying {Method} {Path} after a transport failure on {Destination}",
+                context.Request.Method, context.Request.Path, failed.DestinationId);
+            // The forwarder refuses a response that looks already set (status 502 from the failure).
+            context.Response.Clear();
+            context.Features.Set<IForwarderErrorFeature>(null);
+            proxy.AvailableDestinations = untried;
+        }
+    }
+
+    private static bool IsSafeWithoutBody(HttpRequest request) =>
+        (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method))
+        && request.ContentLength is null or 0
+        && !request.Headers.ContainsKey("Transfer-Encoding");
+}

@@ -1,0 +1,187 @@
+import { getJson, problemFrom } from './shop.js';
+
+// The key lives only for this tab (sessionStorage): closing the tab forgets it.
+const keyStorage = 'reference.adminKey';
+const $ = id => document.getElementById(id);
+
+const keyInput = $('admin-key');
+const keyStatus = $('key-status');
+const createStatus = $('create-status');
+const productId = $('product-id');
+const fileInput = $('file');
+const progress = $('progress');
+const uploadStatus = $('upload-status');
+const uploadReason = $('upload-reason');
+const thumbnails = $('thumbnails');
+const productLink = $('product-link');
+
+const adminKey = () => sessionStorage.getItem(keyStorage);
+
+function showKeyState() {
+  keyStatus.textContent = adminKey() ? 'A key is set for this tab.' : 'Enter the admin key to create products and upload images.';
+  keyStatus.dataset.state = adminKey() ? 'set' : 'missing';
+}
+
+$('key-form').addEventListener('submit', e => {
+  e.preventDefault();
+  sessionStorage.setItem(keyStorage, keyInput.value.trim());
+  keyInput.value = '';
+  showKeyState();
+});
+$('key-forget').addEventListener('click', () => {
+  sessionStorage.removeItem(keyStorage);
+  showKeyState();
+});
+
+function requireKey(statusElement) {
+  if (adminKey()) return true;
+  statusElement.textContent = 'Set the admin key first.';
+  keyInput.focus();
+  return false;
+}
+
+$('create-form').addEventListener('submit', async e => {
+  e.preventDefault();
+  if (!requireKey(createStatus)) return;
+  const form = new FormData(e.target);
+  const body = {
+    sku: form.get('sku').trim(),
+    name: form.get('name').trim(),
+    description: form.get('description').trim(),
+    category: form.get('category').trim(),
+    price: Number(form.get('price')),
+    currency: form.get('currency').trim().toUpperCase(),
+    stock: parseInt(form.get('stock'), 10),
+  };
+  createStatus.textContent = 'Creating…';
+  createStatus.dataset.state = 'busy';
+  try {
+    const response = await fetch('/api/inventory/products', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json', 'X-Api-Key': adminKey() },
+      body: JSON.stringify(body),
+    });
+    if (!response.ok) throw await problemFrom(response);
+    const product = await response.json();
+    productId.value = product.id;
+    createStatus.textContent = `Created “${product.name}” (${product.id}). Now upload its image.`;
+    createStatus.dataset.state = 'created';
+    createStatus.dataset.productId = product.id;
+    fileInput.focus();
+  } catch (error) {
+    createStatus.textContent = `Not created: ${error.message}`;
+    createStatus.dataset.state = 'error';
+  }
+});
+
+$('upload-form').addEventListener('submit', e => {
+  e.preventDefault();
+  if (!requireKey(uploadStatus)) return;
+  const file = fileInput.files[0];
+  if (!file) return;
+  upload(file, productId.value.trim());
+});
+
+function setStatus(text, state) {
+  uploadStatus.textContent = text;
+  uploadStatus.dataset.state = state;
+}
+
+// XMLHttpRequest rather than fetch: only it reports upload progress.
+function upload(file, product) {
+  thumbnails.replaceChildren();
+  uploadReason.hidden = true;
+  productLink.hidden = true;
+  progress.value = 0;
+  setStatus('Uploading 0%', 'uploading');
+
+  const form = new FormData();
+  form.append('file', file);
+  form.append('productId', product);
+
+  const xhr = new XMLHttpRequest();
+  xhr.open('POST', '/api/uploads');
+  xhr.setRequestHeader('X-Api-Key', adminKey());
+  xhr.setRequestHeader('Accept', 'application/json');
+  // The same key on a retried click lets the server recognise a duplicate.
+  xhr.setRequestHeader('Idempotency-Key', crypto.randomUUID());
+  xhr.upload.addEventListener('progress', e => {
+    if (!e.lengthComputable) return;
+    const percent = Math.round((e.loaded / e.total) * 100);
+    progress.value = percent;
+    setStatus(`Uploading ${percent}%`, 'uploading');
+  });
+  xhr.addEventListener('load', () => {
+    let body = null;
+    try { body = JSON.parse(xhr.responseText); } catch { /* not JSON */ }
+    if (xhr.status === 202 || xhr.status === 200 || xhr.status === 201) {
+      progress.value = 100;
+      setStatus('Uploaded; waiting for processing…', 'Pending');
+      follow(body.id, product);
+    } else {
+      const message = body ? [body.title, body.detail].filter(Boolean).join(': ') : `${xhr.status} ${xhr.statusText}`;
+      fail(`Upload refused: ${message}`);
+    }
+  });
+  xhr.addEventListener('error', () => fail('Upload failed: the connection was lost.'));
+  xhr.send(form);
+}
+
+function fail(reason) {
+  setStatus('Failed', 'Failed');
+  uploadReason.textContent = reason;
+  uploadReason.hidden = false;
+}
+
+// Live status over server-sent events; the first event is the current state and the stream
+// ends after Ready or Failed. EventSource reconnects by itself if the line drops.
+function follow(uploadId, product) {
+  const events = new EventSource(`/api/uploads/${encodeURIComponent(uploadId)}/events`);
+  uploadStatus.dataset.uploadId = uploadId;
+  events.addEventListener('status', e => {
+    const upload = JSON.parse(e.data);
+    switch (upload.status) {
+      case 'Ready':
+        events.close();
+        setStatus('Ready', 'Ready');
+        showThumbnails(upload.variants ?? []);
+        if (product) {
+          productLink.querySelector('a').href = `/product.html?id=${encodeURIComponent(product)}`;
+          productLink.hidden = false;
+        }
+        break;
+      case 'Failed':
+        events.close();
+        fail(upload.reason || 'Processing failed.');
+        break;
+      default:
+        setStatus(upload.status === 'Processing' ? 'Processing…' : 'Waiting for processing…', upload.status);
+    }
+  });
+}
+
+function showThumbnails(variants) {
+  const thumbs = variants.filter(v => v.name === 'thumb');
+  const shown = (thumbs.length ? thumbs : variants).filter(v => typeof v.url === 'string' && v.url.startsWith('/images/'));
+  thumbnails.replaceChildren(...shown.map(v => {
+    const img = document.createElement('img');
+    img.src = v.url;
+    img.width = v.width;
+    img.height = v.height;
+    img.alt = `Processed ${v.name} (${v.format}, ${v.width}×${v.height})`;
+    img.dataset.testid = 'upload-thumbnail';
+    return img;
+  }));
+}
+
+async function loadCategories() {
+  try {
+    const list = $('categories');
+    for (const name of await getJson('/api/inventory/categories') ?? []) list.append(new Option(name));
+  } catch {
+    // Free text still works.
+  }
+}
+
+showKeyState();
+loadCategories();

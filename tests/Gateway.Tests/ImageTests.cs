@@ -1,0 +1,93 @@
+using System.Net;
+using System.Net.Http.Headers;
+using Reference.Gateway.Tests.Support;
+
+namespace Reference.Gateway.Tests;
+
+public sealed class ImageTests : IClassFixture<BackendFixture>, IDisposable
+{
+    private const string UploadId = "3f2a9c1e-0000-4000-8000-00000000abcd";
+    private const string Secret = "GPS-EXIF-SECRET";
+    private readonly GatewayHost _gateway;
+
+    public ImageTests(BackendFixture backends)
+    {
+        _gateway = new GatewayHost([backends.Inventory], [backends.Uploads]);
+        var variant = Directory.CreateDirectory(Path.Combine(_gateway.StorageRoot, "variants", UploadId)).FullName;
+        File.WriteAllBytes(Path.Combine(variant, "thumb.webp"), [.. "RIFF\0\0\0\0WEBPVP8 "u8, .. new byte[512]]);
+        File.WriteAllText(Path.Combine(variant, "card.jpg"), "jpeg bytes");
+        Directory.CreateDirectory(Path.Combine(_gateway.StorageRoot, "originals"));
+        File.WriteAllText(Path.Combine(_gateway.StorageRoot, "originals", $"{UploadId}.jpg"), Secret);
+        File.WriteAllText(Path.Combine(_gateway.StorageRoot, "secret.txt"), Secret);
+    }
+
+    public void Dispose() => _gateway.Dispose();
+
+    [Fact]
+    public async Task A_variant_is_served_with_its_content_type_an_etag_and_immutable_caching()
+    {
+        using var client = _gateway.CreateRealClient();
+
+        using var webp = await client.GetAsync($"/images/{UploadId}/thumb.webp");
+        using var jpeg = await client.GetAsync($"/images/{UploadId}/card.jpg");
+
+        Assert.Equal(HttpStatusCode.OK, webp.StatusCode);
+        Assert.Equal("image/webp", webp.Content.Headers.ContentType!.MediaType);
+        Assert.Equal("image/jpeg", jpeg.Content.Headers.ContentType!.MediaType);
+        Assert.NotNull(webp.Headers.ETag);
+        Assert.Equal("public, max-age=31536000, immutable", webp.Headers.CacheControl!.ToString());
+        Assert.Equal("nosniff", webp.Headers.GetValues("X-Content-Type-Options").Single());
+    }
+
+    [Fact]
+    public async Task A_variant_the_browser_already_has_answers_304()
+    {
+        using var client = _gateway.CreateRealClient();
+        using var first = await client.GetAsync($"/images/{UploadId}/thumb.webp");
+        using var again = new HttpRequestMessage(HttpMethod.Get, $"/images/{UploadId}/thumb.webp");
+        again.Headers.IfNoneMatch.Add(first.Headers.ETag!);
+
+        using var response = await client.SendAsync(again);
+
+        Assert.Equal(HttpStatusCode.NotModified, response.StatusCode);
+        Assert.Empty(await response.Content.ReadAsByteArrayAsync());
+    }
+
+    [Theory]
+    [InlineData("/images/../originals/" + UploadId + ".jpg")]
+    [InlineData("/images/%2e%2e/originals/" + UploadId + ".jpg")]
+    [InlineData("/images/%2E%2E%2Foriginals%2F" + UploadId + ".jpg")]
+    [InlineData("/images/..%2Foriginals%2F" + UploadId + ".jpg")]
+    [InlineData("/images/..%2F..%2Fsecret.txt")]
+    [InlineData("/images/" + UploadId + "/../../secret.txt")]
+    [InlineData("/images/..\\originals\\" + UploadId + ".jpg")]
+    [InlineData("/images/%5C..%5C..%5Csecret.txt")]
+    [InlineData("/images//etc/passwd")]
+    [InlineData("/images/%2Fetc%2Fpasswd")]
+    [InlineData("/images/{root}/secret.txt")]
+    [InlineData("/images/%2F{root}%2Fsecret.txt")]
+    [InlineData("/originals/" + UploadId + ".jpg")]
+    [InlineData("/images/" + UploadId + "/")]
+    [InlineData("/images/" + UploadId)]
+    [InlineData("/images/")]
+    public async Task Paths_outside_the_variants_folder_or_naming_a_directory_are_refused(string rawPath)
+    {
+        var path = rawPath.Replace("{root}", _gateway.StorageRoot.TrimStart('/'));
+
+        var (status, response) = await RawHttp.GetAsync(_gateway.BaseAddress, path);
+
+        Assert.Contains(status, new[] { 400, 404 });
+        Assert.DoesNotContain(Secret, response);
+        Assert.DoesNotContain("root:", response);
+        Assert.DoesNotContain("thumb.webp", response); // no directory listing
+    }
+
+    [Fact]
+    public async Task The_raw_request_helper_does_reach_real_files()
+    {
+        // Guards the theory above: a refusal there must not come from a broken raw client.
+        var (status, _) = await RawHttp.GetAsync(_gateway.BaseAddress, $"/images/{UploadId}/card.jpg");
+
+        Assert.Equal(200, status);
+    }
+}

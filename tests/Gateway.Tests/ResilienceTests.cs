@@ -1,0 +1,139 @@
+using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+using Reference.Gateway.Tests.Support;
+using Yarp.ReverseProxy;
+
+namespace Reference.Gateway.Tests;
+
+public sealed class ResilienceTests
+{
+    [Fact]
+    public async Task A_get_that_fails_to_connect_is_retried_on_the_other_replica_but_a_post_is_not()
+    {
+        var dead = new FakeBackend("inventory-dead"); // never started: connections are refused
+        await using var live = new FakeBackend("inventory-live");
+        await live.StartAsync();
+        await using var uploads = new FakeBackend("uploads");
+        await uploads.StartAsync();
+        using var gateway = new GatewayHost([dead, live], [uploads], new Dictionary<string, string?>
+        {
+            // Alternate strictly and never learn from failures, so every other request meets the dead replica.
+            ["ReverseProxy:Clusters:inventoryapi:LoadBalancingPolicy"] = "RoundRobin",
+            ["ReverseProxy:Clusters:inventoryapi:HealthCheck:Active:Enabled"] = "false",
+            ["ReverseProxy:Clusters:inventoryapi:HealthCheck:Passive:Enabled"] = "false",
+        });
+        using var client = gateway.CreateRealClient();
+
+        var gets = new List<HttpStatusCode>();
+        for (var i = 0; i < 6; i++)
+        {
+            using var response = await client.GetAsync($"/api/inventory/products?i={i}");
+            gets.Add(response.StatusCode);
+        }
+
+        var posts = new List<HttpResponseMessage>();
+        for (var i = 0; i < 4; i++)
+        {
+            posts.Add(await client.PostAsync("/api/inventory/products", new StringContent("{}")));
+        }
+
+        Assert.All(gets, s => Assert.Equal(HttpStatusCode.OK, s));
+        Assert.Equal(2, posts.Count(p => p.StatusCode == HttpStatusCode.OK));
+        var failed = posts.First(p => p.StatusCode != HttpStatusCode.OK);
+        Assert.Equal(HttpStatusCode.BadGateway, failed.StatusCode);
+        Assert.Equal("application/problem+json", failed.Content.Headers.ContentType!.MediaType);
+        Assert.Equal(6 + 2, live.ApiHits);
+        posts.ForEach(p => p.Dispose());
+    }
+
+    [Fact]
+    public async Task A_killed_replica_leaves_the_rotation_within_the_health_check_window_and_comes_back_when_healthy()
+    {
+        await using var replicaA = new FakeBackend("inventory-a");
+        await using var replicaB = new FakeBackend("inventory-b");
+        await replicaA.StartAsync();
+        await replicaB.StartAsync();
+        await using var uploads = new FakeBackend("uploads");
+        await uploads.StartAsync();
+        using var gateway = new GatewayHost([replicaA, replicaB], [uploads], new Dictionary<string, string?>
+        {
+            ["ReverseProxy:Clusters:inventoryapi:HealthCheck:Passive:ReactivationPeriod"] = "00:00:02",
+            ["Gateway:TransportFailureRate:DetectionWindowSize"] = "00:00:02",
+            ["Gateway:ApiRateLimit:PermitLimit"] = "100000", // the test is a busy client on purpose
+        });
+        using var client = gateway.CreateRealClient();
+        var lookup = gateway.Services.GetRequiredService<IProxyStateLookup>();
+        bool IsAvailable(FakeBackend replica) =>
+            lookup.TryGetCluster("inventoryapi", out var cluster)
+            && cluster.DestinationsState.AvailableDestinations.Any(d => new Uri(d.Model.Config.Address).Port == replica.Port);
+
+        // Clients keep reading while the replica dies; retries must hide it from them.
+        using var stopReading = new CancellationTokenSource();
+        var readerStatuses = new List<HttpStatusCode>();
+        var reader = Task.Run(async () =>
+        {
+            while (!stopReading.IsCancellationRequested)
+            {
+                using var response = await client.GetAsync("/api/inventory/products");
+                lock (readerStatuses)
+                {
+                    readerStatuses.Add(response.StatusCode);
+                }
+
+                await Task.Delay(20);
+            }
+        });
+
+        await Task.Delay(300);
+        await replicaB.StopAsync();
+        // Window: threshold (2) x (interval 0.5 s + probe timeout 0.5 s), plus slack for a busy machine.
+        var droppedOut = await WaitUntil(() => !IsAvailable(replicaB), TimeSpan.FromSeconds(3));
+
+        var statusesAfter = new List<HttpStatusCode>();
+        for (var i = 0; i < 20; i++)
+        {
+            // POSTs are never retried: any that met the dead replica would fail.
+            using var response = await client.PostAsync("/api/inventory/products", new StringContent("{}"));
+            statusesAfter.Add(response.StatusCode);
+        }
+
+        await using var replicaBAgain = new FakeBackend("inventory-b-again", replicaB.Port);
+        await replicaBAgain.StartAsync();
+        var cameBack = await WaitUntil(() => IsAvailable(replicaB), TimeSpan.FromSeconds(10));
+        for (var i = 0; i < 20; i++)
+        {
+            using var response = await client.GetAsync("/api/inventory/products");
+            statusesAfter.Add(response.StatusCode);
+        }
+
+        await stopReading.CancelAsync();
+        await reader;
+
+        Assert.True(droppedOut, "the stopped replica was still in rotation after the health-check window: " + HealthOf(lookup));
+        Assert.All(statusesAfter, s => Assert.Equal(HttpStatusCode.OK, s));
+        Assert.All(readerStatuses, s => Assert.Equal(HttpStatusCode.OK, s));
+        Assert.True(cameBack, "the restarted replica did not return to rotation: " + HealthOf(lookup));
+        Assert.True(replicaBAgain.ApiHits > 0, "the restarted replica received no traffic");
+    }
+
+    private static string HealthOf(IProxyStateLookup lookup) =>
+        lookup.TryGetCluster("inventoryapi", out var cluster)
+            ? string.Join("; ", cluster.Destinations.Values.Select(d => $"{d.Model.Config.Address} active={d.Health.Active} passive={d.Health.Passive}"))
+            : "no cluster";
+
+    private static async Task<bool> WaitUntil(Func<bool> condition, TimeSpan limit)
+    {
+        var deadline = DateTime.UtcNow + limit;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (condition())
+            {
+                return true;
+            }
+
+            await Task.Delay(50);
+        }
+
+        return condition();
+    }
+}
