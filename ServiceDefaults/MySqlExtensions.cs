@@ -21,10 +21,15 @@ public static class MySqlExtensions
     public const string ServerVersionKey = "MySql:ServerVersion";
     public const string DefaultServerVersion = "8.4.0-mysql";
 
+    /// <param name="unreachableStatus">
+    /// What <c>/health</c> reports while the database does not answer: <see cref="HealthStatus.Degraded"/>
+    /// for a service that still serves (from its cache) without it, so the gateway keeps routing to it.
+    /// </param>
     public static IHostApplicationBuilder AddMySqlDbContext<TContext>(
         this IHostApplicationBuilder builder,
         string connectionName,
-        Action<DbContextOptionsBuilder>? configure = null)
+        Action<DbContextOptionsBuilder>? configure = null,
+        HealthStatus unreachableStatus = HealthStatus.Unhealthy)
         where TContext : DbContext
     {
         var connectionString = builder.Configuration.GetConnectionString(connectionName)
@@ -35,12 +40,13 @@ public static class MySqlExtensions
         builder.Services.AddDbContextPool<TContext>(options =>
         {
             options.UseMySql(connectionString, serverVersion, mysql =>
-                mysql.EnableRetryOnFailure(maxRetryCount: 5, maxRetryDelay: TimeSpan.FromSeconds(2), errorNumbersToAdd: null));
+                // Rides out a server restart (a couple of seconds) without making a client wait long for its 503.
+                mysql.EnableRetryOnFailure(maxRetryCount: 4, maxRetryDelay: TimeSpan.FromSeconds(1), errorNumbersToAdd: null));
             configure?.Invoke(options);
         });
 
         builder.Services.AddHealthChecks()
-            .AddDbContextCheck<TContext>($"mysql-{connectionName}", HealthStatus.Unhealthy, ["ready"]);
+            .AddDbContextCheck<TContext>($"mysql-{connectionName}", unreachableStatus, ["ready"]);
 
         return builder;
     }

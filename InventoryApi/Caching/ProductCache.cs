@@ -1,0 +1,211 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+
+namespace Reference.InventoryApi.Caching;
+
+/// <summary>
+/// Product reads through Redis, shared by every replica, with no in-process copy: a write on one
+/// replica is seen by the next read on any other.
+/// <para>
+/// Entries are versioned rather than deleted. Each product, and all the list pages together, have a
+/// generation counter; an entry is stored under the generation read <em>before</em> loading it from
+/// MySQL, and a write increments the counter after it commits. So a read that raced with a write
+/// can only store its stale value under a generation nobody reads any more.
+/// </para>
+/// <para>
+/// Redis is an optimisation, never a dependency: when it is unreachable reads go to MySQL, and
+/// invalidations that could not be sent are retried until Redis answers again (its data survives a
+/// restart, so an invalidation lost during an outage would leave stale entries behind).
+/// </para>
+/// </summary>
+public sealed class ProductCache(
+    IConnectionMultiplexer redis,
+    IOptions<InventoryOptions> options,
+    ILogger<ProductCache> logger)
+{
+    // The version in the prefix retires every entry when the shape of what is cached changes.
+    private const string Prefix = "inventory:v1:";
+    private const string ListsGenerationKey = Prefix + "gen:lists";
+
+    // One round trip: the generation and the entry stored under it.
+    private const string ReadScript = """
+        local generation = redis.call('GET', KEYS[1]) or '0'
+        return { generation, redis.call('GET', ARGV[1] .. generation) }
+        """;
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    private readonly ConcurrentDictionary<Guid, byte> _pendingProducts = new();
+    private volatile bool _pendingLists;
+
+    private bool Enabled => options.Value.CacheProducts;
+
+    public Task<T?> GetProductAsync<T>(Guid productId, Func<CancellationToken, Task<T?>> load, CancellationToken cancellationToken)
+        where T : class =>
+        GetOrLoadAsync(ProductGenerationKey(productId), $"{Prefix}product:{productId:N}:", load,
+            bypass: _pendingProducts.ContainsKey(productId), cancellationToken);
+
+    /// <param name="query">What identifies the list (page, size, filters); part of the key.</param>
+    public Task<T?> GetListAsync<T>(string query, Func<CancellationToken, Task<T?>> load, CancellationToken cancellationToken)
+        where T : class =>
+        GetOrLoadAsync(ListsGenerationKey, $"{Prefix}list:{query}:", load, bypass: _pendingLists, cancellationToken);
+
+    /// <summary>
+    /// The id last seen for a SKU, or null. Only a hint: a SKU can move to another product, so the
+    /// caller checks the product it loads still has this SKU. Kept out of the generations for that reason.
+    /// </summary>
+    public async Task<Guid?> GetIdBySkuAsync(string sku)
+    {
+        if (!Enabled)
+        {
+            return null;
+        }
+
+        try
+        {
+            var id = await redis.GetDatabase().StringGetAsync(SkuKey(sku));
+            return Guid.TryParse((string?)id, out var parsed) ? parsed : null;
+        }
+        catch (Exception e) when (IsRedisFailure(e))
+        {
+            return null;
+        }
+    }
+
+    public async Task RememberSkuAsync(string sku, Guid id)
+    {
+        if (!Enabled)
+        {
+            return;
+        }
+
+        try
+        {
+            await redis.GetDatabase().StringSetAsync(SkuKey(sku), id.ToString("N"), options.Value.CacheTtl);
+        }
+        catch (Exception e) when (IsRedisFailure(e))
+        {
+            logger.LogDebug("Cache write skipped, Redis unreachable: {Message}", e.Message);
+        }
+    }
+
+    /// <summary>After a committed write: the products' entries and every list page become stale.</summary>
+    public async Task InvalidateAsync(IEnumerable<Guid> productIds)
+    {
+        var ids = productIds.Distinct().ToList();
+        try
+        {
+            await SendInvalidationAsync(ids, lists: true);
+        }
+        catch (Exception e) when (IsRedisFailure(e))
+        {
+            logger.LogWarning("Cache invalidation deferred, Redis unreachable: {Message}", e.Message);
+            foreach (var id in ids)
+            {
+                _pendingProducts.TryAdd(id, 0);
+            }
+
+            _pendingLists = true;
+        }
+    }
+
+    public Task InvalidateAsync(Guid productId) => InvalidateAsync([productId]);
+
+    /// <summary>Sends the invalidations that failed while Redis was down; true when none are left.</summary>
+    public async Task<bool> FlushPendingInvalidationsAsync()
+    {
+        if (!_pendingLists && _pendingProducts.IsEmpty)
+        {
+            return true;
+        }
+
+        var ids = _pendingProducts.Keys.ToList();
+        try
+        {
+            _pendingLists = false;
+            await SendInvalidationAsync(ids, lists: true);
+            foreach (var id in ids)
+            {
+                _pendingProducts.TryRemove(id, out _);
+            }
+
+            logger.LogInformation("Sent {Count} deferred cache invalidations.", ids.Count);
+            return _pendingProducts.IsEmpty;
+        }
+        catch (Exception e) when (IsRedisFailure(e))
+        {
+            _pendingLists = true;
+            return false;
+        }
+    }
+
+    public async Task<TimeSpan> PingAsync() => await redis.GetDatabase().PingAsync();
+
+    private async Task<T?> GetOrLoadAsync<T>(string generationKey, string entryPrefix, Func<CancellationToken, Task<T?>> load, bool bypass, CancellationToken cancellationToken)
+        where T : class
+    {
+        // Bypassed too while this replica still owes Redis an invalidation for the entry.
+        if (!Enabled || bypass)
+        {
+            return await load(cancellationToken);
+        }
+
+        string generation;
+        try
+        {
+            var result = (RedisResult[])(await redis.GetDatabase().ScriptEvaluateAsync(ReadScript, [generationKey], [entryPrefix]))!;
+            generation = (string)result[0]!;
+            var cached = (byte[]?)result[1];
+            if (cached is not null)
+            {
+                return JsonSerializer.Deserialize<T>(cached, Json);
+            }
+        }
+        catch (JsonException e)
+        {
+            logger.LogWarning("Unreadable cache entry under {Prefix}, read from MySQL instead: {Message}", entryPrefix, e.Message);
+            return await load(cancellationToken);
+        }
+        catch (Exception e) when (IsRedisFailure(e))
+        {
+            logger.LogDebug("Cache read skipped, Redis unreachable: {Message}", e.Message);
+            return await load(cancellationToken);
+        }
+
+        var value = await load(cancellationToken);
+        if (value is not null)
+        {
+            try
+            {
+                await redis.GetDatabase().StringSetAsync(
+                    entryPrefix + generation, JsonSerializer.SerializeToUtf8Bytes(value, Json), options.Value.CacheTtl);
+            }
+            catch (Exception e) when (IsRedisFailure(e))
+            {
+                logger.LogDebug("Cache write skipped, Redis unreachable: {Message}", e.Message);
+            }
+        }
+
+        return value;
+    }
+
+    private async Task SendInvalidationAsync(IReadOnlyCollection<Guid> productIds, bool lists)
+    {
+        var db = redis.GetDatabase();
+        var increments = productIds.Select(id => db.StringIncrementAsync(ProductGenerationKey(id))).ToList();
+        if (lists)
+        {
+            increments.Add(db.StringIncrementAsync(ListsGenerationKey));
+        }
+
+        await Task.WhenAll(increments);
+    }
+
+    private static string SkuKey(string sku) => $"{Prefix}sku:{sku.ToUpperInvariant()}";
+
+    private static string ProductGenerationKey(Guid productId) => $"{Prefix}gen:product:{productId:N}";
+
+    private static bool IsRedisFailure(Exception e) => e is RedisException or ObjectDisposedException;
+}

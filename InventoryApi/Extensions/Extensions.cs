@@ -1,0 +1,83 @@
+using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Reference.InventoryApi;
+using Reference.InventoryApi.Apis;
+using Reference.InventoryApi.Caching;
+using Reference.InventoryApi.Infrastructure;
+using Reference.InventoryApi.IntegrationEvents.EventHandling;
+using Reference.InventoryApi.Reservations;
+using StackExchange.Redis;
+
+namespace Microsoft.Extensions.Hosting;
+
+internal static class Extensions
+{
+    /// <summary>No request to this service needs more; larger bodies get 413.</summary>
+    public const long MaxRequestBodyBytes = 1024 * 1024;
+
+    public static void AddApplicationServices(this IHostApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddOptions<InventoryOptions>().Bind(builder.Configuration.GetSection(InventoryOptions.Section));
+        services.AddSingleton(TimeProvider.System);
+
+        // Cached reads still answer while MySQL is down: degraded, not out of the gateway's rotation.
+        builder.AddMySqlDbContext<InventoryDbContext>("inventorydb", unreachableStatus: HealthStatus.Degraded);
+        // Registered before the bus, so migrations are applied before the first message is consumed.
+        services.AddHostedService<DatabaseInitializer>();
+
+        builder.AddRedisClient("cache",
+            // Our own check below: Redis down degrades the service, it does not make it unhealthy.
+            settings => settings.DisableHealthChecks = true,
+            redis =>
+            {
+                redis.AbortOnConnectFail = false;
+                // While Redis is down, fail at once and read from MySQL instead of queueing for seconds.
+                redis.BacklogPolicy = BacklogPolicy.FailFast;
+                redis.ConnectTimeout = 2000;
+                redis.SyncTimeout = 1000;
+                redis.AsyncTimeout = 1000;
+                redis.ReconnectRetryPolicy = new LinearRetry(1000);
+            });
+        services.AddSingleton<ProductCache>();
+        services.AddHostedService<PendingInvalidationFlusher>();
+        services.AddHealthChecks().AddCheck<RedisCacheHealthCheck>("redis-cache", HealthStatus.Degraded, ["ready"]);
+
+        services.AddScoped<StockReservations>();
+        services.AddHostedService<ReservationSweeper>();
+
+        builder.AddMessaging(bus => bus.AddConsumer<ImageProcessedConsumer>(typeof(ImageProcessedConsumerDefinition)));
+
+        services.AddProblemDetails();
+        services.AddExceptionHandler<ProblemExceptionHandler>();
+        // Malformed JSON and bad parameters become BadHttpRequestException, which ProblemExceptionHandler
+        // turns into a 400 ProblemDetails instead of an empty 400.
+        services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
+        services.Configure<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>(o => o.Limits.MaxRequestBodySize = MaxRequestBodyBytes);
+        services.AddOpenApi();
+    }
+
+    /// <summary>
+    /// 413 for a declared body over the limit before anything reads it. Kestrel enforces the same
+    /// limit on bodies without a length; this also covers hosts that do not (the test server).
+    /// </summary>
+    public static IApplicationBuilder UseRequestBodyLimit(this IApplicationBuilder app) =>
+        app.Use((http, next) =>
+        {
+            if (http.Request.ContentLength > MaxRequestBodyBytes)
+            {
+                throw new BadHttpRequestException(
+                    $"The request body is larger than {MaxRequestBodyBytes} bytes.", StatusCodes.Status413PayloadTooLarge);
+            }
+
+            if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+            {
+                limit.MaxRequestBodySize = MaxRequestBodyBytes;
+            }
+
+            return next(http);
+        });
+}

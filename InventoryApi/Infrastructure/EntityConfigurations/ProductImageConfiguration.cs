@@ -1,0 +1,31 @@
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.ChangeTracking;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using Reference.InventoryApi.Model;
+
+namespace Reference.InventoryApi.Infrastructure.EntityConfigurations;
+
+internal sealed class ProductImageConfiguration : IEntityTypeConfiguration<ProductImage>
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public void Configure(EntityTypeBuilder<ProductImage> image)
+    {
+        image.ToTable("ProductImages");
+        image.HasKey(i => i.Id);
+        // Consuming the same ImageProcessed twice must attach once, also when two replicas race.
+        image.HasIndex(i => new { i.ProductId, i.UploadId }).IsUnique();
+        image.Property(i => i.Alt).HasMaxLength(300);
+        // Variants are only ever read and written with their image, so one JSON column is enough.
+        image.Property(i => i.Variants)
+            .HasConversion(
+                v => JsonSerializer.Serialize(v, Json),
+                s => JsonSerializer.Deserialize<List<ImageVariant>>(s, Json) ?? new List<ImageVariant>(),
+                new ValueComparer<List<ImageVariant>>(
+                    (a, b) => a!.SequenceEqual(b!),
+                    v => v.Aggregate(0, (hash, variant) => HashCode.Combine(hash, variant.GetHashCode())),
+                    v => v.ToList()))
+            .HasColumnType("longtext");
+    }
+}

@@ -1,0 +1,21 @@
+namespace Reference.InventoryApi;
+
+/// <summary>The <c>Inventory</c> configuration section.</summary>
+public sealed class InventoryOptions
+{
+    public const string Section = "Inventory";
+
+    /// <summary>Seed the demo catalogue into an empty database at start-up.</summary>
+    public bool SeedDemoCatalog { get; set; } = true;
+
+    /// <summary>Product reads through Redis. Off only to measure what the cache is worth.</summary>
+    public bool CacheProducts { get; set; } = true;
+
+    /// <summary>A backstop: every write invalidates what it changed long before this.</summary>
+    public TimeSpan CacheTtl { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>How long a Pending reservation holds stock.</summary>
+    public TimeSpan ReservationTtl { get; set; } = TimeSpan.FromMinutes(15);
+
+    public TimeSpan ReservationSweepInterval { get; set; } = TimeSpan.FromSeconds(10);
+}

@@ -1,0 +1,28 @@
+namespace Reference.InventoryApi.Model;
+
+/// <summary>Something for sale, with its stock. <see cref="Version"/> changes on every write, stock included,
+/// so it is both the optimistic-concurrency token and the ETag of the product's representation.</summary>
+public sealed class Product
+{
+    public Guid Id { get; set; }
+    public required string Sku { get; set; }
+    public required string Name { get; set; }
+    public string Description { get; set; } = "";
+    public required string Category { get; set; }
+    public decimal Price { get; set; }
+
+    /// <summary>ISO 4217 code, e.g. EUR.</summary>
+    public required string Currency { get; set; }
+
+    public int OnHand { get; set; }
+
+    /// <summary>Held by Pending reservations; never more than <see cref="OnHand"/>.</summary>
+    public int Reserved { get; set; }
+
+    public int Available => OnHand - Reserved;
+
+    public List<ProductImage> Images { get; set; } = [];
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset UpdatedAt { get; set; }
+    public int Version { get; set; }
+}
