@@ -43,9 +43,11 @@ public sealed class GatewayHost : WebApplicationFactory<Program>
             _settings[key] = value;
         }
 
-        UseKestrel(0);
+        // A port of our own through the URLs rather than UseKestrel(0): the factory's own port
+        // handling races the minimal-hosting entry point and now and then finds the server started.
+        BaseAddress = new Uri($"http://127.0.0.1:{FreePort()}");
+        UseKestrel();
         StartServer();
-        BaseAddress = ClientOptions.BaseAddress;
     }
 
     public string StorageRoot { get; }
@@ -62,7 +64,15 @@ public sealed class GatewayHost : WebApplicationFactory<Program>
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Production");
+        builder.UseUrls(BaseAddress.ToString());
         builder.ConfigureAppConfiguration(config => config.AddInMemoryCollection(_settings));
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     protected override void Dispose(bool disposing)
