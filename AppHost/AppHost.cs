@@ -1,10 +1,13 @@
 using Microsoft.Extensions.Configuration;
 using Reference.AppHost;
+using Microsoft.Extensions.DependencyInjection;
 using Reference.AppHost.Backing;
+using Reference.AppHost.Supervision;
 
 var builder = DistributedApplication.CreateBuilder(args);
 
 var backing = builder.AddBackingServices();
+builder.Services.AddHostedService<CrashRestarter>();
 
 // Set with Parameters__admin-key=... (or user secrets); generated and kept on first run otherwise.
 var adminKey = builder.AddParameter("admin-key", new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true, persist: true);

@@ -1,0 +1,101 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Reference.AppHost.Backing;
+
+namespace Reference.AppHost.Supervision;
+
+/// <summary>
+/// Brings back a service or local server that died, as Supervisor or a compose restart
+/// policy would: DCP leaves a crashed process Finished. Only crashes count (a non-zero exit
+/// code); a resource stopped on purpose exits cleanly and stays stopped. The delay doubles
+/// with each crash in a row (1 s up to 30 s) so a process that dies at start-up does not
+/// spin, and resets once it has stayed up for a minute.
+/// </summary>
+internal sealed class CrashRestarter(
+    ResourceNotificationService notifications,
+    ResourceCommandService commands,
+    IHostApplicationLifetime lifetime,
+    IConfiguration configuration,
+    ILogger<CrashRestarter> logger) : BackgroundService
+{
+    private static readonly TimeSpan FirstDelay = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan MaxDelay = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan StableAfter = TimeSpan.FromMinutes(1);
+
+    private readonly ConcurrentDictionary<string, Crashes> _crashes = new();
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!configuration.GetValue("Supervision:RestartCrashed", true))
+        {
+            return;
+        }
+
+        await foreach (var change in notifications.WatchAsync(stoppingToken))
+        {
+            if (change.Resource is not (ProjectResource or LocalServerResource) || lifetime.ApplicationStopping.IsCancellationRequested)
+            {
+                continue;
+            }
+
+            var state = change.Snapshot.State?.Text;
+            var crashes = _crashes.GetOrAdd(change.ResourceId, _ => new Crashes());
+            if (state == KnownResourceStates.Running)
+            {
+                crashes.RunningSince ??= DateTime.UtcNow;
+                continue;
+            }
+
+            var crashed = (state == KnownResourceStates.Finished || state == KnownResourceStates.Exited)
+                          && change.Snapshot.ExitCode is { } code && code != 0;
+            if (!crashed || crashes.RestartPending)
+            {
+                continue;
+            }
+
+            if (crashes.RunningSince is { } since && DateTime.UtcNow - since > StableAfter)
+            {
+                crashes.InARow = 0;
+            }
+
+            crashes.RunningSince = null;
+            crashes.RestartPending = true;
+            var delay = TimeSpan.FromTicks(Math.Min(MaxDelay.Ticks, FirstDelay.Ticks << Math.Min(crashes.InARow, 10)));
+            crashes.InARow++;
+            logger.LogWarning("{Resource} exited with code {ExitCode}; restarting it in {Delay} (crash {Count} in a row)",
+                change.ResourceId, change.Snapshot.ExitCode, delay, crashes.InARow);
+            _ = RestartAsync(change.ResourceId, crashes, delay, stoppingToken);
+        }
+    }
+
+    private async Task RestartAsync(string resourceId, Crashes crashes, TimeSpan delay, CancellationToken stoppingToken)
+    {
+        try
+        {
+            await Task.Delay(delay, stoppingToken);
+            var result = await commands.ExecuteCommandAsync(resourceId, KnownResourceCommands.StartCommand, stoppingToken);
+            if (!result.Success)
+            {
+                logger.LogError("Restarting {Resource} failed: {Error}", resourceId, result.Message);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            crashes.RestartPending = false;
+        }
+    }
+
+    private sealed class Crashes
+    {
+        public int InARow { get; set; }
+
+        public DateTime? RunningSince { get; set; }
+
+        public bool RestartPending { get; set; }
+    }
+}
