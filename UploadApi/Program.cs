@@ -1,8 +1,18 @@
+using Reference.UploadApi.Apis;
+using Reference.UploadApi.Extensions;
+using Reference.UploadApi.Infrastructure;
+
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
+builder.AddApplicationServices();
 
 var app = builder.Build();
+app.UseExceptionHandler();
+app.UseStatusCodePages();
 app.MapDefaultEndpoints();
+app.MapUploadsApi();
+
+await app.MigrateUploadDatabaseAsync();
 app.Run();
 
 public partial class Program;

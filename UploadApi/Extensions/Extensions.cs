@@ -1,0 +1,49 @@
+using MassTransit;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Reference.UploadApi.Apis;
+using Reference.UploadApi.Infrastructure;
+using Reference.UploadApi.IntegrationEvents.EventHandling;
+using Reference.UploadApi.Model;
+using Reference.UploadApi.StatusFeed;
+using Reference.UploadApi.Storage;
+using Reference.UploadApi.Sweeping;
+
+namespace Reference.UploadApi.Extensions;
+
+public static class Extensions
+{
+    public static void AddApplicationServices(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddProblemDetails();
+
+        builder.Services.AddOptions<AdminKeyOptions>().BindConfiguration(AdminKeyOptions.Section)
+            .Validate(o => !string.IsNullOrWhiteSpace(o.AdminKey), "Auth:AdminKey is not set.")
+            .ValidateOnStart();
+        builder.Services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.Section)
+            .Validate(o => !string.IsNullOrWhiteSpace(o.Root), "Storage:Root is not set.")
+            .ValidateOnStart();
+        builder.Services.AddOptions<UploadOptions>().BindConfiguration(UploadOptions.Section);
+        builder.Services.AddOptions<SweeperOptions>().BindConfiguration(SweeperOptions.Section);
+        builder.Services.TryAddSingleton(TimeProvider.System);
+
+        builder.AddMySqlDbContext<UploadDbContext>("uploaddb");
+        builder.AddRedisClient("cache");
+
+        builder.Services.AddSingleton<OriginalStore>();
+        builder.Services.AddScoped<UploadTransitions>();
+        builder.Services.AddSingleton<UploadStatusFeed>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<UploadStatusFeed>());
+        // Before the sweeper, whose first publishes need the worker's queue in place.
+        builder.Services.AddHostedService<ImageUploadedTopology>();
+        builder.Services.AddHostedService<UploadSweeper>();
+
+        builder.AddMessaging(
+            bus =>
+            {
+                bus.AddConsumer<ImageProcessingStartedConsumer, ImageProcessingStartedConsumerDefinition>();
+                bus.AddConsumer<ImageProcessedConsumer, ImageProcessedConsumerDefinition>();
+                bus.AddConsumer<ImageProcessingFailedConsumer, ImageProcessingFailedConsumerDefinition>();
+                bus.AddConsumer<ImageUploadedFaultConsumer, ImageUploadedFaultConsumerDefinition>();
+            });
+    }
+}

@@ -1,0 +1,27 @@
+using MassTransit;
+using Reference.Contracts;
+using Reference.UploadApi.Infrastructure;
+using Reference.UploadApi.Model;
+
+namespace Reference.UploadApi.IntegrationEvents.EventHandling;
+
+/// <summary>Ready with its variants; a repeat, or a result after Failed, changes nothing.</summary>
+public sealed class ImageProcessedConsumer(UploadTransitions transitions) : IConsumer<ImageProcessed>
+{
+    public Task Consume(ConsumeContext<ImageProcessed> context)
+    {
+        var variants = context.Message.Variants
+            .Select(v => new UploadVariant(v.Name, v.Width, v.Height, v.Format, v.Bytes, v.Key))
+            .ToList();
+        return transitions.MarkReadyAsync(context.Message.UploadId, variants, context.CancellationToken);
+    }
+}
+
+public sealed class ImageProcessedConsumerDefinition : ConsumerDefinition<ImageProcessedConsumer>
+{
+    public ImageProcessedConsumerDefinition() => EndpointName = UploadEndpoints.Name("image-processed");
+
+    protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpoint,
+        IConsumerConfigurator<ImageProcessedConsumer> consumer, IRegistrationContext context) =>
+        UploadEndpoints.Configure(endpoint);
+}

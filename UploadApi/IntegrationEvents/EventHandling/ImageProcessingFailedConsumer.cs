@@ -1,0 +1,21 @@
+using MassTransit;
+using Reference.Contracts;
+using Reference.UploadApi.Infrastructure;
+
+namespace Reference.UploadApi.IntegrationEvents.EventHandling;
+
+/// <summary>A permanent failure the worker recognised (corrupt or unsupported image).</summary>
+public sealed class ImageProcessingFailedConsumer(UploadTransitions transitions) : IConsumer<ImageProcessingFailed>
+{
+    public Task Consume(ConsumeContext<ImageProcessingFailed> context) =>
+        transitions.MarkFailedAsync(context.Message.UploadId, context.Message.Reason, context.CancellationToken);
+}
+
+public sealed class ImageProcessingFailedConsumerDefinition : ConsumerDefinition<ImageProcessingFailedConsumer>
+{
+    public ImageProcessingFailedConsumerDefinition() => EndpointName = UploadEndpoints.Name("image-processing-failed");
+
+    protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpoint,
+        IConsumerConfigurator<ImageProcessingFailedConsumer> consumer, IRegistrationContext context) =>
+        UploadEndpoints.Configure(endpoint);
+}

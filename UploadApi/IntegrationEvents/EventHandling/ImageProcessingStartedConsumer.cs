@@ -1,0 +1,23 @@
+using MassTransit;
+using Microsoft.Extensions.Options;
+using Reference.Contracts;
+using Reference.UploadApi.Infrastructure;
+using Reference.UploadApi.Model;
+
+namespace Reference.UploadApi.IntegrationEvents.EventHandling;
+
+public sealed class ImageProcessingStartedConsumer(UploadTransitions transitions, IOptions<SweeperOptions> sweeper)
+    : IConsumer<ImageProcessingStarted>
+{
+    public Task Consume(ConsumeContext<ImageProcessingStarted> context) =>
+        transitions.MarkProcessingAsync(context.Message.UploadId, sweeper.Value.ProcessingTimeout, context.CancellationToken);
+}
+
+public sealed class ImageProcessingStartedConsumerDefinition : ConsumerDefinition<ImageProcessingStartedConsumer>
+{
+    public ImageProcessingStartedConsumerDefinition() => EndpointName = UploadEndpoints.Name("image-processing-started");
+
+    protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpoint,
+        IConsumerConfigurator<ImageProcessingStartedConsumer> consumer, IRegistrationContext context) =>
+        UploadEndpoints.Configure(endpoint);
+}

@@ -1,0 +1,43 @@
+namespace Reference.UploadApi.Model;
+
+/// <summary>The <c>Uploads</c> configuration section.</summary>
+public sealed class UploadOptions
+{
+    public const string Section = "Uploads";
+
+    /// <summary>Largest accepted file, in bytes (413 above it).</summary>
+    public long MaxBytes { get; set; } = 25 * 1024 * 1024;
+
+    /// <summary>Pixel-flood guard: largest accepted width × height.</summary>
+    public long MaxPixels { get; set; } = 50_000_000;
+
+    /// <summary>Pixel-flood guard: longest accepted side.</summary>
+    public int MaxSide { get; set; } = 12_000;
+
+    /// <summary>How long the request waits for the broker before leaving the job to the sweeper.</summary>
+    public TimeSpan PublishTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Between two keep-alive comments on an event stream; each one also re-reads the row.</summary>
+    public TimeSpan EventsKeepAlive { get; set; } = TimeSpan.FromSeconds(15);
+}
+
+/// <summary>The <c>Uploads:Sweeper</c> configuration section.</summary>
+public sealed class SweeperOptions
+{
+    public const string Section = "Uploads:Sweeper";
+
+    /// <summary>Between two sweeps.</summary>
+    public TimeSpan Interval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>A Pending upload no worker has started after this long is published again.</summary>
+    public TimeSpan PendingTimeout { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>A Processing upload that has not finished after this long is published again.</summary>
+    public TimeSpan ProcessingTimeout { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>After this many publishes a stuck upload becomes Failed.</summary>
+    public int MaxAttempts { get; set; } = 5;
+
+    /// <summary>Most rows looked at in one sweep.</summary>
+    public int BatchSize { get; set; } = 100;
+}

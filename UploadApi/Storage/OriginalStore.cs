@@ -1,0 +1,114 @@
+using System.Security.Cryptography;
+using Microsoft.Extensions.Options;
+
+namespace Reference.UploadApi.Storage;
+
+/// <summary>The <c>Storage</c> configuration section (shared with the workers and the gateway).</summary>
+public sealed class StorageOptions
+{
+    public const string Section = "Storage";
+
+    /// <summary>Root of the shared image folder: <c>originals/</c> and <c>variants/</c> live under it.</summary>
+    public string Root { get; set; } = "";
+}
+
+/// <summary>
+/// Writes originals under <c>Storage:Root/originals</c>. A file is streamed to
+/// <c>{uploadId}.tmp</c> (hashed and counted on the way, never held in memory) and renamed to
+/// <c>{uploadId}.{ext}</c> only once it is accepted, so a worker never sees a partial original.
+/// Every name on disk is made here from the upload id.
+/// </summary>
+public sealed class OriginalStore(IOptions<StorageOptions> options)
+{
+    private const int BufferSize = 81920;
+
+    private string OriginalsDirectory => Path.Combine(options.Value.Root, "originals");
+
+    public async Task<ReceivedOriginal> ReceiveAsync(Guid uploadId, Stream source, long maxBytes, CancellationToken cancellationToken)
+    {
+        var head = new byte[AcceptedImageFormat.SignatureLength];
+        var headLength = await source.ReadAtLeastAsync(head, head.Length, throwOnEndOfStream: false, cancellationToken);
+        if (headLength == 0)
+        {
+            return ReceivedOriginal.Rejected(ReceiveError.Empty);
+        }
+
+        // Decided before anything touches the disk: a non-image is refused without storing it.
+        var format = AcceptedImageFormat.FromSignature(head.AsSpan(0, headLength));
+        if (format is null)
+        {
+            return ReceivedOriginal.Rejected(ReceiveError.UnsupportedType);
+        }
+
+        Directory.CreateDirectory(OriginalsDirectory);
+        var temporaryPath = Path.Combine(OriginalsDirectory, $"{uploadId}.tmp");
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        long length = 0;
+        try
+        {
+            await using (var file = new FileStream(temporaryPath, FileMode.CreateNew, FileAccess.Write, FileShare.None, BufferSize, useAsync: true))
+            {
+                hash.AppendData(head, 0, headLength);
+                await file.WriteAsync(head.AsMemory(0, headLength), cancellationToken);
+                length = headLength;
+
+                var buffer = new byte[BufferSize];
+                int read;
+                while ((read = await source.ReadAsync(buffer, cancellationToken)) > 0)
+                {
+                    length += read;
+                    if (length > maxBytes)
+                    {
+                        break;
+                    }
+
+                    hash.AppendData(buffer, 0, read);
+                    await file.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+                }
+            }
+
+            if (length > maxBytes)
+            {
+                File.Delete(temporaryPath);
+                return ReceivedOriginal.Rejected(ReceiveError.TooLarge);
+            }
+        }
+        catch
+        {
+            File.Delete(temporaryPath);
+            throw;
+        }
+
+        return new ReceivedOriginal(null, format, temporaryPath, length, Convert.ToHexStringLower(hash.GetHashAndReset()));
+    }
+
+    /// <summary>Gives an accepted original its final name and returns its storage key.</summary>
+    public string Keep(Guid uploadId, ReceivedOriginal original)
+    {
+        var key = $"originals/{uploadId}.{original.Format!.Extension}";
+        File.Move(original.TemporaryPath!, Path.Combine(options.Value.Root, key), overwrite: true);
+        return key;
+    }
+
+    public void Discard(ReceivedOriginal original)
+    {
+        if (original.TemporaryPath is not null)
+        {
+            File.Delete(original.TemporaryPath);
+        }
+    }
+
+    public void Delete(string key) => File.Delete(Path.Combine(options.Value.Root, key));
+}
+
+public enum ReceiveError
+{
+    Empty,
+    UnsupportedType,
+    TooLarge,
+}
+
+public sealed record ReceivedOriginal(ReceiveError? Error, AcceptedImageFormat? Format, string? TemporaryPath, long Length, string? Sha256)
+{
+    public static ReceivedOriginal Rejected(ReceiveError error) => new(error, null, null, 0, null);
+}

@@ -1,0 +1,118 @@
+using System.Buffers.Binary;
+using System.IO.Compression;
+using System.Text;
+using Reference.Tests.Support;
+
+namespace Reference.UploadApi.Tests.Infrastructure;
+
+/// <summary>Good photos from the corpus and hostile files made on the spot.</summary>
+public static class TestImages
+{
+    public static string GoodJpeg => Corpus.Path("kite-orient6-gps.jpg");
+
+    public static string GoodPng => Corpus.Path("elarun-2560x1600.png");
+
+    public static string GoodWebp => Corpus.Path("wood.webp");
+
+    /// <summary>Over the tests' 2 MB limit.</summary>
+    public static string LargeJpeg => Corpus.Path("landing-5120x2880.jpg");
+
+    /// <summary>A valid PNG (signature, IHDR, a tiny IDAT, IEND) whose header claims the given size.</summary>
+    public static byte[] PngClaiming(int width, int height)
+    {
+        using var png = new MemoryStream();
+        png.Write([0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A]);
+        WriteChunk(png, "IHDR", Ihdr(width, height, bitDepth: 8, colourType: 2));
+        WriteChunk(png, "IDAT", Compress(new byte[16]));
+        WriteChunk(png, "IEND", []);
+        return png.ToArray();
+    }
+
+    /// <summary>
+    /// A real, fully decodable PNG of <paramref name="side"/>×<paramref name="side"/> black pixels
+    /// (1-bit greyscale: one colour compresses to a few kilobytes even at 20000×20000).
+    /// </summary>
+    public static string WriteSolidPng(string path, int side)
+    {
+        using var file = File.Create(path);
+        file.Write([0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A]);
+        WriteChunk(file, "IHDR", Ihdr(side, side, bitDepth: 1, colourType: 0));
+        using (var data = new MemoryStream())
+        {
+            using (var zlib = new ZLibStream(data, CompressionLevel.SmallestSize, leaveOpen: true))
+            {
+                var row = new byte[1 + (side + 7) / 8]; // filter byte "none", then the pixels
+                for (var y = 0; y < side; y++)
+                {
+                    zlib.Write(row);
+                }
+            }
+
+            WriteChunk(file, "IDAT", data.ToArray());
+        }
+
+        WriteChunk(file, "IEND", []);
+        return path;
+    }
+
+    public static byte[] Text => Encoding.UTF8.GetBytes("These are my holiday notes, not a photo.\n");
+
+    public static byte[] Html => Encoding.UTF8.GetBytes("<!DOCTYPE html><html><body><script>alert(1)</script></body></html>");
+
+    public static byte[] Svg => Encoding.UTF8.GetBytes(
+        "<?xml version=\"1.0\"?><svg xmlns=\"http://www.w3.org/2000/svg\" width=\"10\" height=\"10\"><rect width=\"10\" height=\"10\"/></svg>");
+
+    /// <summary>The first <paramref name="bytes"/> bytes of the good JPEG.</summary>
+    public static byte[] TruncatedJpeg(int bytes) => File.ReadAllBytes(GoodJpeg)[..bytes];
+
+    private static byte[] Ihdr(int width, int height, byte bitDepth, byte colourType)
+    {
+        var ihdr = new byte[13];
+        BinaryPrimitives.WriteInt32BigEndian(ihdr, width);
+        BinaryPrimitives.WriteInt32BigEndian(ihdr.AsSpan(4), height);
+        ihdr[8] = bitDepth;
+        ihdr[9] = colourType;
+        return ihdr; // compression, filter and interlace 0
+    }
+
+    private static byte[] Compress(byte[] raw)
+    {
+        using var data = new MemoryStream();
+        using (var zlib = new ZLibStream(data, CompressionLevel.SmallestSize, leaveOpen: true))
+        {
+            zlib.Write(raw);
+        }
+
+        return data.ToArray();
+    }
+
+    private static void WriteChunk(Stream png, string type, byte[] data)
+    {
+        var header = new byte[8];
+        BinaryPrimitives.WriteInt32BigEndian(header, data.Length);
+        Encoding.ASCII.GetBytes(type, header.AsSpan(4));
+        png.Write(header);
+        png.Write(data);
+        var crc = new byte[4];
+        BinaryPrimitives.WriteUInt32BigEndian(crc, Crc32(header.AsSpan(4), data));
+        png.Write(crc);
+    }
+
+    private static uint Crc32(ReadOnlySpan<byte> type, ReadOnlySpan<byte> data)
+    {
+        var crc = 0xFFFFFFFFu;
+        foreach (var span in new[] { type.ToArray(), data.ToArray() })
+        {
+            foreach (var b in span)
+            {
+                crc ^= b;
+                for (var k = 0; k < 8; k++)
+                {
+                    crc = (crc & 1) != 0 ? 0xEDB88320u ^ (crc >> 1) : crc >> 1;
+                }
+            }
+        }
+
+        return crc ^ 0xFFFFFFFFu;
+    }
+}

@@ -1,0 +1,91 @@
+using System.Net;
+using System.Net.Http.Json;
+using Reference.UploadApi.Apis;
+using Reference.UploadApi.Model;
+using Reference.UploadApi.Tests.Infrastructure;
+
+namespace Reference.UploadApi.Tests;
+
+[Collection(UploadApiCollection.Name)]
+public sealed class StatusEventsTests(UploadApiFixture fixture)
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(20);
+
+    [Fact]
+    public async Task A_client_on_one_replica_sees_every_change_made_on_the_other_and_the_stream_ends_at_ready()
+    {
+        var id = await UploadAsync();
+        using var clientOnA = fixture.A.CreateClient();
+        using var response = await clientOnA.GetAsync($"/api/uploads/{id}/events", HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
+        using var events = new EventStreamReader(await response.Content.ReadAsStreamAsync());
+
+        var first = await events.NextAsync(Wait);
+        Assert.Equal("status", first?.Event);
+        Assert.Equal("Pending", first?.Upload?.Status);
+
+        // Replica B applies the worker's events. A's keep-alive re-read is five minutes away
+        // (fixture setting), so A can only learn of them through Redis.
+        await fixture.WithTransitionsAsync(fixture.B, t => t.MarkProcessingAsync(id, TimeSpan.FromMinutes(1), default));
+        var processing = await events.NextAsync(Wait);
+        Assert.Equal("Processing", processing?.Upload?.Status);
+
+        List<UploadVariant> variants = [new("thumb", 200, 125, "jpeg", 9000, $"{id}/thumb.jpg")];
+        await fixture.WithTransitionsAsync(fixture.B, t => t.MarkReadyAsync(id, variants, default));
+        var ready = await events.NextAsync(Wait);
+        Assert.Equal("Ready", ready?.Upload?.Status);
+        var variant = Assert.Single(ready!.Upload!.Variants);
+        Assert.Equal($"/images/{id}/thumb.jpg", variant.Url);
+
+        Assert.Null(await events.NextAsync(Wait));
+    }
+
+    [Fact]
+    public async Task A_finished_upload_streams_its_state_once_and_ends()
+    {
+        var id = await UploadAsync();
+        await fixture.WithTransitionsAsync(fixture.A, t => t.MarkFailedAsync(id, "Not an image after all.", default));
+        using var client = fixture.B.CreateClient();
+
+        using var response = await client.GetAsync($"/api/uploads/{id}/events", HttpCompletionOption.ResponseHeadersRead);
+        using var events = new EventStreamReader(await response.Content.ReadAsStreamAsync());
+
+        var only = await events.NextAsync(Wait);
+        Assert.Equal("Failed", only?.Upload?.Status);
+        Assert.Equal("Not an image after all.", only?.Upload?.Reason);
+        Assert.Null(await events.NextAsync(Wait));
+    }
+
+    [Fact]
+    public async Task A_quiet_stream_sends_keep_alive_comments()
+    {
+        var id = await UploadAsync();
+        await using var quickKeepAlive = fixture.A.WithWebHostBuilder(b => b.UseSetting("Uploads:EventsKeepAlive", "00:00:00.200"));
+        using var client = quickKeepAlive.CreateClient();
+
+        using var response = await client.GetAsync($"/api/uploads/{id}/events", HttpCompletionOption.ResponseHeadersRead);
+        using var events = new EventStreamReader(await response.Content.ReadAsStreamAsync());
+
+        Assert.Equal("Pending", (await events.NextAsync(Wait))?.Upload?.Status);
+        Assert.Equal("keep-alive", (await events.NextAsync(Wait))?.Comment);
+    }
+
+    [Fact]
+    public async Task Events_of_an_unknown_upload_are_404()
+    {
+        using var client = fixture.A.CreateClient();
+
+        var response = await client.GetAsync($"/api/uploads/{Guid.NewGuid()}/events");
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+    }
+
+    private async Task<Guid> UploadAsync()
+    {
+        using var admin = fixture.AdminClient();
+        var response = await admin.PostAsync("/api/uploads", UploadApiFixture.FormFromFile(TestImages.GoodJpeg));
+        await response.AssertStatusAsync(System.Net.HttpStatusCode.Accepted);
+        return (await response.Content.ReadFromJsonAsync<UploadAccepted>())!.Id;
+    }
+}

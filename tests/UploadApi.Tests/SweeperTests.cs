@@ -1,0 +1,135 @@
+using System.Net;
+using System.Net.Http.Json;
+using Microsoft.EntityFrameworkCore;
+using Reference.Tests.Support;
+using Reference.UploadApi.Apis;
+using Reference.UploadApi.Model;
+using Reference.UploadApi.Tests.Infrastructure;
+
+namespace Reference.UploadApi.Tests;
+
+/// <summary>
+/// Both replicas sweep every 200 ms (fixture settings); stuck rows are made by back-dating
+/// their next attempt.
+/// </summary>
+[Collection(UploadApiCollection.Name)]
+public sealed class SweeperTests(UploadApiFixture fixture)
+{
+    [Fact]
+    public async Task A_stale_pending_upload_is_published_again_exactly_once_across_two_replicas()
+    {
+        var stuck = await InsertStuckAsync(UploadStatus.Pending, attempts: 1);
+
+        var jobs = await fixture.Queue.WaitForAsync(stuck.Id);
+        // Ten more sweeps of each replica: none may publish it again before its new timeout.
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        jobs = await fixture.Queue.AllForAsync(stuck.Id);
+
+        var job = Assert.Single(jobs);
+        Assert.Equal(2, job.Attempt);
+        Assert.Equal(stuck.OriginalKey, job.OriginalKey);
+        var row = await ReadRowAsync(stuck.Id);
+        Assert.Equal(2, row.Attempts);
+        Assert.Equal(UploadStatus.Pending, row.Status);
+        Assert.True(row.NextAttemptAt > DateTime.UtcNow);
+    }
+
+    [Fact]
+    public async Task A_stale_processing_upload_is_published_again()
+    {
+        var stuck = await InsertStuckAsync(UploadStatus.Processing, attempts: 2);
+
+        var job = Assert.Single(await fixture.Queue.WaitForAsync(stuck.Id));
+
+        Assert.Equal(3, job.Attempt);
+        Assert.Equal(UploadStatus.Processing, (await ReadRowAsync(stuck.Id)).Status);
+    }
+
+    [Fact]
+    public async Task Concurrent_claims_of_one_stuck_upload_let_exactly_one_replica_publish()
+    {
+        var stuck = await InsertStuckAsync(UploadStatus.Pending, attempts: 1);
+
+        // Ten claims from the two replicas at once, racing the replicas' own sweepers too.
+        var claims = await Task.WhenAll(Enumerable.Range(0, 10).Select(i =>
+            fixture.WithTransitionsAsync(i % 2 == 0 ? fixture.A : fixture.B,
+                t => t.ClaimRepublishAsync(stuck, TimeSpan.FromMinutes(1), default))));
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        var publishedBySweepers = (await fixture.Queue.AllForAsync(stuck.Id)).Count;
+
+        Assert.Equal(1, claims.Count(c => c is not null) + publishedBySweepers);
+        Assert.Equal(2, (await ReadRowAsync(stuck.Id)).Attempts);
+    }
+
+    [Fact]
+    public async Task An_upload_still_stuck_after_the_attempts_cap_fails_with_a_reason_and_is_not_published()
+    {
+        var stuck = await InsertStuckAsync(UploadStatus.Processing, attempts: 5);
+
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        Upload row;
+        while ((row = await ReadRowAsync(stuck.Id)).Status != UploadStatus.Failed && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100);
+        }
+
+        Assert.Equal(UploadStatus.Failed, row.Status);
+        Assert.Contains("5 attempts", row.Reason);
+        Assert.Empty(await fixture.Queue.AllForAsync(stuck.Id));
+    }
+
+    [Fact]
+    public async Task With_the_broker_down_an_upload_is_still_accepted_and_published_once_the_broker_is_back()
+    {
+        await fixture.Servers.StopAsync(BackingServer.RabbitMq);
+        Guid id;
+        try
+        {
+            using var admin = fixture.AdminClient();
+            var response = await admin.PostAsync("/api/uploads", UploadApiFixture.FormFromFile(TestImages.GoodJpeg));
+            await response.AssertStatusAsync(HttpStatusCode.Accepted);
+            id = (await response.Content.ReadFromJsonAsync<UploadAccepted>())!.Id;
+
+            var row = await ReadRowAsync(id);
+            Assert.Equal(UploadStatus.Pending, row.Status);
+            Assert.Equal(0, row.Attempts); // the failed publish does not count as an attempt
+        }
+        finally
+        {
+            await fixture.Servers.StartAsync(BackingServer.RabbitMq);
+        }
+
+        var job = Assert.Single(await fixture.Queue.WaitForAsync(id, timeout: TimeSpan.FromSeconds(90)));
+        Assert.Equal(1, job.Attempt);
+        Assert.Equal(1, (await ReadRowAsync(id)).Attempts);
+    }
+
+    private async Task<Upload> InsertStuckAsync(UploadStatus status, int attempts)
+    {
+        var now = DateTime.UtcNow;
+        var id = Guid.CreateVersion7();
+        var upload = new Upload
+        {
+            Id = id,
+            Status = status,
+            Attempts = attempts,
+            Sha256 = new string('0', 64),
+            OriginalKey = $"originals/{id}.jpg",
+            ContentType = "image/jpeg",
+            Width = 640,
+            Height = 480,
+            CreatedAt = now.AddMinutes(-10),
+            UpdatedAt = now.AddMinutes(-10),
+            NextAttemptAt = now.AddSeconds(-1),
+        };
+        await fixture.WithDbAsync(async db =>
+        {
+            db.Uploads.Add(upload);
+            return await db.SaveChangesAsync();
+        });
+        return upload;
+    }
+
+    private Task<Upload> ReadRowAsync(Guid id) =>
+        fixture.WithDbAsync(db => db.Uploads.AsNoTracking().SingleAsync(u => u.Id == id));
+}
