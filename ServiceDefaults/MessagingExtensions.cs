@@ -1,6 +1,7 @@
 using MassTransit;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace Microsoft.Extensions.Hosting;
 
@@ -10,10 +11,15 @@ public static class MessagingExtensions
     public const string ConnectionName = "messaging";
 
     /// <param name="configure">Registers the service's consumers; endpoints are configured from their definitions.</param>
+    /// <param name="unreachableStatus">
+    /// What <c>/health</c> reports while the broker does not answer: <see cref="HealthStatus.Degraded"/> for a
+    /// service that keeps serving without it (uploads are recorded and published later), so it stays in rotation.
+    /// </param>
     public static IHostApplicationBuilder AddMessaging(
         this IHostApplicationBuilder builder,
         Action<IBusRegistrationConfigurator>? configure = null,
-        Action<IBusRegistrationContext, IRabbitMqBusFactoryConfigurator>? configureBus = null)
+        Action<IBusRegistrationContext, IRabbitMqBusFactoryConfigurator>? configureBus = null,
+        HealthStatus unreachableStatus = HealthStatus.Unhealthy)
     {
         var connectionString = builder.Configuration.GetConnectionString(ConnectionName)
             ?? throw new InvalidOperationException(
@@ -22,6 +28,7 @@ public static class MessagingExtensions
         builder.Services.AddMassTransit(bus =>
         {
             bus.SetKebabCaseEndpointNameFormatter();
+            bus.ConfigureHealthCheckOptions(health => health.MinimalFailureStatus = unreachableStatus);
             configure?.Invoke(bus);
             bus.UsingRabbitMq((context, rabbit) =>
             {

@@ -48,7 +48,10 @@ internal static class Extensions
         services.AddScoped<StockReservations>();
         services.AddHostedService<ReservationSweeper>();
 
-        builder.AddMessaging(bus => bus.AddConsumer<ImageProcessedConsumer>(typeof(ImageProcessedConsumerDefinition)));
+        // Products are served and sold while the broker is away; only image attachment waits.
+        builder.AddMessaging(
+            bus => bus.AddConsumer<ImageProcessedConsumer>(typeof(ImageProcessedConsumerDefinition)),
+            unreachableStatus: HealthStatus.Degraded);
 
         services.AddProblemDetails();
         services.AddExceptionHandler<ProblemExceptionHandler>();

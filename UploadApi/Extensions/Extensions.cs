@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Reference.UploadApi.Apis;
@@ -44,6 +45,8 @@ public static class Extensions
                 bus.AddConsumer<ImageProcessedConsumer, ImageProcessedConsumerDefinition>();
                 bus.AddConsumer<ImageProcessingFailedConsumer, ImageProcessingFailedConsumerDefinition>();
                 bus.AddConsumer<ImageUploadedFaultConsumer, ImageUploadedFaultConsumerDefinition>();
-            });
+            },
+            // Uploads still get their 202 while the broker is away: the sweeper publishes later.
+            unreachableStatus: HealthStatus.Degraded);
     }
 }
