@@ -1,3 +1,4 @@
+using Reference.Tests.Storefront;
 using Reference.AppHost.Backing;
 
 namespace Reference.AppHost.Tests;

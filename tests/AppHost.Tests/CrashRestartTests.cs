@@ -1,3 +1,4 @@
+using Reference.Tests.Storefront;
 using System.Net;
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;

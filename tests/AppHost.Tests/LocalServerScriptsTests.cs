@@ -1,3 +1,4 @@
+using Reference.Tests.Storefront;
 using MySqlConnector;
 using Reference.Tests.Support;
 

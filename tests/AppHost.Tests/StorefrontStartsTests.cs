@@ -1,3 +1,4 @@
+using Reference.Tests.Storefront;
 using Aspire.Hosting.Testing;
 using System.Net;
 

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 
-namespace Reference.AppHost.Tests;
+namespace Reference.Tests.Storefront;
 
 /// <summary>Finds and kills the real process behind a resource, as a crash would.</summary>
 public static class ServiceProcess

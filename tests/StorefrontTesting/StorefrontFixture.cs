@@ -4,7 +4,7 @@ using Aspire.Hosting.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-namespace Reference.AppHost.Tests;
+namespace Reference.Tests.Storefront;
 
 /// <summary>
 /// The whole storefront, started once per test collection by the real AppHost in local mode,
@@ -47,12 +47,6 @@ public sealed class StorefrontFixture : IAsyncLifetime
         {
         }
     }
-}
-
-[CollectionDefinition(Name)]
-public sealed class StorefrontCollection : ICollectionFixture<StorefrontFixture>
-{
-    public const string Name = "storefront";
 }
 
 /// <summary>Starting the AppHost for tests, as the README's run command does but on free ports.</summary>
