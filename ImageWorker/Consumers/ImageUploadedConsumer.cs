@@ -1,0 +1,72 @@
+using System.Diagnostics;
+using MassTransit;
+using Microsoft.Extensions.Options;
+using Reference.Contracts;
+using Reference.ImageWorker.Pipeline;
+
+namespace Reference.ImageWorker.Consumers;
+
+/// <summary>
+/// Makes the variants of an uploaded original. Outcomes, each published for UploadApi:
+/// <list type="bullet">
+/// <item>variants already on disk (a redelivery): <see cref="ImageProcessed"/> again, nothing rewritten;</item>
+/// <item>started too often (the job kills the process): <see cref="ImageProcessingFailed"/>;</item>
+/// <item>otherwise <see cref="ImageProcessingStarted"/>, then <see cref="ImageProcessed"/>, or
+/// <see cref="ImageProcessingFailed"/> when the image can never be processed.</item>
+/// </list>
+/// Any other exception is transient (storage I/O…): it is retried briefly by the definition, then
+/// the message goes to <c>image-uploaded_error</c> and MassTransit publishes <c>Fault&lt;ImageUploaded&gt;</c>.
+/// </summary>
+public sealed class ImageUploadedConsumer(
+    VariantWriter variantWriter,
+    ProcessingAttempts attempts,
+    IOptions<ImageOptions> options,
+    ILogger<ImageUploadedConsumer> logger) : IConsumer<ImageUploaded>
+{
+    public async Task Consume(ConsumeContext<ImageUploaded> context)
+    {
+        var job = context.Message;
+
+        var existing = variantWriter.FindExisting(job.UploadId);
+        if (existing is not null)
+        {
+            logger.LogInformation("Upload {UploadId} already has its variants; publishing them again.", job.UploadId);
+            await context.Publish(new ImageProcessed(job.UploadId, job.ProductId, existing));
+            return;
+        }
+
+        // Count deliveries, not the in-memory retries of one delivery.
+        if (context.GetRetryAttempt() == 0)
+        {
+            var started = await attempts.RecordStartAsync(job.UploadId);
+            var limit = options.Value.MaxProcessingAttempts;
+            if (started > limit)
+            {
+                logger.LogError("Upload {UploadId} was started {Count} times without finishing; failing it.", job.UploadId, started);
+                variantWriter.DeleteVariants(job.UploadId);
+                await context.Publish(new ImageProcessingFailed(job.UploadId, job.ProductId,
+                    $"Processing was started {limit} times without finishing (the image may crash the worker); it is not tried again."));
+                return;
+            }
+        }
+
+        await context.Publish(new ImageProcessingStarted(job.UploadId));
+
+        IReadOnlyList<ImageVariant> variants;
+        var startedAt = Stopwatch.GetTimestamp();
+        try
+        {
+            variants = variantWriter.Write(job.UploadId, job.OriginalKey, context.CancellationToken);
+        }
+        catch (UnprocessableImageException e)
+        {
+            logger.LogWarning(e, "Upload {UploadId} cannot be processed: {Reason}", job.UploadId, e.Message);
+            await context.Publish(new ImageProcessingFailed(job.UploadId, job.ProductId, e.Message));
+            return;
+        }
+
+        logger.LogInformation("Upload {UploadId}: {Count} variants written in {Milliseconds:0} ms.",
+            job.UploadId, variants.Count, Stopwatch.GetElapsedTime(startedAt).TotalMilliseconds);
+        await context.Publish(new ImageProcessed(job.UploadId, job.ProductId, variants));
+    }
+}

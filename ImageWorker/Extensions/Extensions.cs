@@ -1,0 +1,29 @@
+using MassTransit;
+using Reference.ImageWorker.Consumers;
+using Reference.ImageWorker.Pipeline;
+
+namespace Reference.ImageWorker.Extensions;
+
+public static class Extensions
+{
+    public const string CacheConnectionName = "cache";
+
+    public static IHostApplicationBuilder AddApplicationServices(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<ImageOptions>().BindConfiguration(ImageOptions.SectionName);
+        builder.Services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.SectionName)
+            .Validate(o => !string.IsNullOrWhiteSpace(o.Root), "Storage:Root is not set: the image folder shared with UploadApi and the gateway.")
+            .ValidateOnStart();
+        builder.Services.AddSingleton<VariantWriter>();
+
+        // Counts attempts per upload (see ProcessingAttempts). The worker goes on while Redis is down,
+        // so Redis is not part of its health, but it must be configured.
+        _ = builder.Configuration.GetConnectionString(CacheConnectionName) ?? throw new InvalidOperationException(
+            $"ConnectionStrings:{CacheConnectionName} is not set. Run the service from the AppHost, or set ConnectionStrings__{CacheConnectionName}.");
+        builder.AddRedisClient(CacheConnectionName, settings => settings.DisableHealthChecks = true);
+        builder.Services.AddSingleton<ProcessingAttempts>();
+
+        builder.AddMessaging(bus => bus.AddConsumer<ImageUploadedConsumer>(typeof(ImageUploadedConsumerDefinition)));
+        return builder;
+    }
+}

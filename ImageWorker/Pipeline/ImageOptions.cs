@@ -1,0 +1,41 @@
+namespace Reference.ImageWorker.Pipeline;
+
+/// <summary>The <c>Images</c> configuration section.</summary>
+public sealed class ImageOptions
+{
+    public const string SectionName = "Images";
+
+    /// <summary>Variant name → longest side in pixels. Empty in configuration means <see cref="DefaultVariants"/>.</summary>
+    public Dictionary<string, int> Variants { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
+    public static IReadOnlyDictionary<string, int> DefaultVariants { get; } =
+        new Dictionary<string, int> { ["thumb"] = 200, ["card"] = 600, ["detail"] = 1600 };
+
+    /// <summary>JPEG quality (1–100) of the opaque variants.</summary>
+    public int JpegQuality { get; set; } = 82;
+
+    /// <summary>Pixel-flood guard, checked on the header before decoding (the same limits as UploadApi).</summary>
+    public long MaxPixels { get; set; } = 50_000_000;
+
+    public int MaxSide { get; set; } = 12_000;
+
+    /// <summary>
+    /// The largest single buffer ImageSharp may allocate. A 50-megapixel RGBA image needs 200 MB,
+    /// so the default lets every image that passes the header guard through and stops a header that lies.
+    /// </summary>
+    public int AllocationLimitMegabytes { get; set; } = 256;
+
+    /// <summary>How many times a worker may start on one upload before it is failed as poison (a job that kills the process).</summary>
+    public int MaxProcessingAttempts { get; set; } = 3;
+
+    public IEnumerable<KeyValuePair<string, int>> VariantsLargestFirst =>
+        (Variants.Count > 0 ? Variants : DefaultVariants).OrderByDescending(v => v.Value);
+}
+
+/// <summary>The <c>Storage</c> configuration section: the image folder shared by UploadApi, the workers and the gateway.</summary>
+public sealed class StorageOptions
+{
+    public const string SectionName = "Storage";
+
+    public string Root { get; set; } = "";
+}

@@ -1,0 +1,31 @@
+using MassTransit;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Reference.Tests.Support;
+
+namespace Reference.ImageWorker.Tests.Consumers;
+
+/// <summary>One ImageWorker replica, in process, on the test's broker, Redis and storage folder.</summary>
+public sealed class WorkerFactory(BackingServers servers, string storageRoot) : WebApplicationFactory<Program>
+{
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseSetting("ConnectionStrings:messaging", servers.RabbitMqConnectionString);
+        builder.UseSetting("ConnectionStrings:cache", servers.RedisConnectionString);
+        builder.UseSetting("Storage:Root", storageRoot);
+        // Start-up returns once the bus and its queue are up, so a test can publish right after.
+        builder.ConfigureServices(services => services.Configure<MassTransitHostOptions>(o =>
+        {
+            o.WaitUntilStarted = true;
+            o.StartTimeout = TimeSpan.FromSeconds(30);
+        }));
+    }
+
+    /// <summary>Starts the worker (host, bus, receive endpoint).</summary>
+    public WorkerFactory Start()
+    {
+        _ = Services;
+        return this;
+    }
+}

@@ -1,0 +1,70 @@
+using System.Buffers.Binary;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.Formats.Jpeg;
+using SixLabors.ImageSharp.Formats.Png;
+using SixLabors.ImageSharp.PixelFormats;
+
+namespace Reference.ImageWorker.Tests;
+
+/// <summary>Images the corpus lacks, made on the spot.</summary>
+public static class TestImages
+{
+    /// <summary>A landscape photo-like gradient, so the encoders have real work.</summary>
+    public static Image<Rgba32> Gradient(int width, int height, byte alpha = 255)
+    {
+        var image = new Image<Rgba32>(width, height);
+        image.ProcessPixelRows(rows =>
+        {
+            for (var y = 0; y < rows.Height; y++)
+            {
+                var row = rows.GetRowSpan(y);
+                for (var x = 0; x < row.Length; x++)
+                {
+                    row[x] = new Rgba32((byte)(x * 255 / width), (byte)(y * 255 / height), 160, alpha);
+                }
+            }
+        });
+        return image;
+    }
+
+    public static byte[] Jpeg(Image image, JpegColorType colorType)
+    {
+        using var stream = new MemoryStream();
+        image.Save(stream, new JpegEncoder { Quality = 90, ColorType = colorType });
+        return stream.ToArray();
+    }
+
+    public static byte[] Png(Image image)
+    {
+        using var stream = new MemoryStream();
+        image.Save(stream, new PngEncoder { ColorType = PngColorType.RgbWithAlpha });
+        return stream.ToArray();
+    }
+
+    /// <summary>A valid PNG whose header claims <paramref name="width"/>×<paramref name="height"/> (the CRC is fixed up).</summary>
+    public static byte[] PngClaiming(int width, int height)
+    {
+        using var small = Gradient(8, 8);
+        var bytes = Png(small);
+        // Signature (8) + IHDR length (4) + "IHDR" (4): width and height follow, then the rest of IHDR and its CRC.
+        BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan(16), width);
+        BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan(20), height);
+        BinaryPrimitives.WriteUInt32BigEndian(bytes.AsSpan(29), Crc32(bytes.AsSpan(12, 17)));
+        return bytes;
+    }
+
+    private static uint Crc32(ReadOnlySpan<byte> data)
+    {
+        var crc = 0xFFFFFFFFu;
+        foreach (var b in data)
+        {
+            crc ^= b;
+            for (var k = 0; k < 8; k++)
+            {
+                crc = (crc & 1) != 0 ? (crc >> 1) ^ 0xEDB88320u : crc >> 1;
+            }
+        }
+
+        return ~crc;
+    }
+}
