@@ -3,6 +3,7 @@ using System.Net;
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Reference.AppHost.Tests;
 
@@ -25,5 +26,24 @@ public sealed class CrashRestartTests(StorefrontFixture storefront)
         Assert.NotEqual(killed, ServiceProcess.Find(storefront.App, "imageworker-2"));
         using var client = storefront.App.CreateHttpClient("imageworker-2", "http");
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health", timeout.Token)).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_service_stopped_on_purpose_stays_stopped_until_started()
+    {
+        var commands = storefront.App.Services.GetRequiredService<ResourceCommandService>();
+        var notifications = storefront.App.ResourceNotifications;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+
+        Assert.True((await commands.ExecuteCommandAsync("imageworker-1", KnownResourceCommands.StopCommand, timeout.Token)).Success);
+        await notifications.WaitForResourceAsync("imageworker-1", KnownResourceStates.TerminalStates, timeout.Token);
+
+        // Longer than the restarter's first back-off: a crash would have been restarted by now.
+        await Task.Delay(TimeSpan.FromSeconds(5));
+        Assert.True(notifications.TryGetCurrentState("imageworker-1", out var stopped));
+        Assert.Contains(stopped.Snapshot.State?.Text, KnownResourceStates.TerminalStates);
+
+        Assert.True((await commands.ExecuteCommandAsync("imageworker-1", KnownResourceCommands.StartCommand, timeout.Token)).Success);
+        await notifications.WaitForResourceHealthyAsync("imageworker-1", timeout.Token);
     }
 }
