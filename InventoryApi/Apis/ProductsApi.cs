@@ -23,7 +23,7 @@ public static class ProductsApi
         api.MapGet("/products/by-sku/{sku}", GetProductBySku);
         api.MapGet("/categories", GetCategories);
 
-        var admin = api.MapGroup("").AddEndpointFilter<AdminKeyFilter>();
+        var admin = api.MapGroup("").RequireAdminKey();
         admin.MapPost("/products", CreateProduct);
         admin.MapPut("/products/{id:guid}", UpdateProduct);
         admin.MapDelete("/products/{id:guid}", DeleteProduct);

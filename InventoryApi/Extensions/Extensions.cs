@@ -19,6 +19,7 @@ internal static class Extensions
 
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
+        builder.RequireAdminKeyConfigured();
         var services = builder.Services;
         services.AddOptions<InventoryOptions>().Bind(builder.Configuration.GetSection(InventoryOptions.Section));
         services.AddSingleton(TimeProvider.System);

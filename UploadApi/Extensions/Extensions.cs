@@ -17,9 +17,7 @@ public static class Extensions
     {
         builder.Services.AddProblemDetails();
 
-        builder.Services.AddOptions<AdminKeyOptions>().BindConfiguration(AdminKeyOptions.Section)
-            .Validate(o => !string.IsNullOrWhiteSpace(o.AdminKey), "Auth:AdminKey is not set.")
-            .ValidateOnStart();
+        builder.RequireAdminKeyConfigured();
         builder.Services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.Section)
             .Validate(o => !string.IsNullOrWhiteSpace(o.Root), "Storage:Root is not set.")
             .ValidateOnStart();
