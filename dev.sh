@@ -36,7 +36,7 @@ require_dotnet() {
 run() {
   require_dotnet
   install_missing "${server_packages[@]}"
-  dotnet build Reference.sln -nologo -v:q
+  dotnet build AppHost -nologo -v:q
   # The http profile: no development certificate is needed (see AppHost/Properties/launchSettings.json).
   exec dotnet run --project AppHost --no-build --launch-profile http -- "$@"
 }
@@ -44,6 +44,9 @@ run() {
 test() {
   require_dotnet
   install_missing "${server_packages[@]}" "${test_packages[@]}"
+  for project in tests/*.Tests/*.Tests.csproj; do
+    grep -qF "${project//\//\\}" Reference.sln || { echo "$project is not in Reference.sln, so it would not be built." >&2; exit 1; }
+  done
   dotnet build Reference.sln -nologo -v:q
   local log results
   results=$(mktemp -d)
