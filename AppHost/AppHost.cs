@@ -39,6 +39,9 @@ builder.AddProject<Projects.Gateway>("gateway", launchProfileName: null)
     .WithHttpEndpoint(port: builder.Configuration.GetValue("Gateway:Port", 8080), name: "http")
     .WithExternalHttpEndpoints()
     .WithHttpHealthCheck(Extensions.HealthPath)
+    // Aspire turns forwarded headers on for every project; the gateway is the edge and must take the
+    // client address from the connection, or a client could choose its own rate-limit bucket.
+    .WithEnvironment("ASPNETCORE_FORWARDEDHEADERS_ENABLED", "false")
     .WithReplicaReferences("inventoryapi", inventoryApi)
     .WithReplicaReferences("uploadapi", uploadApi)
     .WithEnvironment("Storage__Root", imageStorage);

@@ -133,7 +133,9 @@ public static class BackingServicesExtensions
         var cache = builder.AddRedis("cache", password: cachePassword)
             .WithImageTag("7.4")
             .WithDataVolume("reference-redis-data")
-            .WithPersistence(TimeSpan.FromSeconds(10));
+            .WithPersistence(TimeSpan.FromSeconds(10))
+            // The same append-only log as local mode and the compose file.
+            .WithArgs("--appendonly", "yes");
 
         var messaging = builder.AddRabbitMQ("messaging", messagingUser, messagingPassword)
             .WithImageTag("3.13")

@@ -41,4 +41,15 @@ public sealed class StorefrontStartsTests(StorefrontFixture storefront)
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("Healthy", await response.Content.ReadAsStringAsync());
     }
+
+    [Fact]
+    public async Task The_gateway_process_does_not_trust_forwarded_headers_from_clients()
+    {
+        // Aspire enables forwarded headers on every project; at the edge that would let a client
+        // choose its own address, and with it its rate-limit bucket.
+        var pid = ServiceProcess.Find(storefront.App, "gateway");
+        var environment = (await File.ReadAllTextAsync($"/proc/{pid}/environ")).Split('\0')
+            .Select(entry => entry.Split('=', 2)).Where(pair => pair.Length == 2).ToDictionary(pair => pair[0], pair => pair[1]);
+        Assert.Equal("false", environment["ASPNETCORE_FORWARDEDHEADERS_ENABLED"]);
+    }
 }
