@@ -37,8 +37,8 @@ public sealed class UploadPipelineTests(StorefrontFixture storefront)
             Assert.True(info.Width > info.Height, "the EXIF orientation 6 photo must come out landscape");
         }
 
-        var listed = await Eventually(async () => (await client.GetProductAsync(product.Id)).Images, images => images.Count == 1);
-        Assert.Equal(accepted.Id, listed[0].UploadId);
+        var listed = (await client.WaitUntilProductListsAsync(product.Id, accepted.Id)).Images;
+        Assert.Equal(accepted.Id, Assert.Single(listed).UploadId);
         Assert.Equal(upload.Variants!.Select(v => v.Url).Order(), listed[0].Variants.Select(v => v.Url).Order());
     }
 
@@ -86,20 +86,5 @@ public sealed class UploadPipelineTests(StorefrontFixture storefront)
         var client = new StorefrontClient(http, key ?? "");
         using var response = await client.UploadAsync(await File.ReadAllBytesAsync(Corpus.Path("leaf-2560x1600.jpg")), "leaf.jpg");
         Assert.Equal(expected, response.StatusCode);
-    }
-
-    private static async Task<T> Eventually<T>(Func<Task<T>> read, Func<T, bool> done)
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        while (true)
-        {
-            var value = await read();
-            if (done(value))
-            {
-                return value;
-            }
-
-            await Task.Delay(100, timeout.Token);
-        }
     }
 }

@@ -84,6 +84,22 @@ public sealed class StorefrontClient(HttpClient http, string adminKey)
         }
     }
 
+    /// <summary>Waits until InventoryApi has applied the upload's ImageProcessed event to the product.</summary>
+    public async Task<ProductDto> WaitUntilProductListsAsync(Guid productId, Guid uploadId, TimeSpan? timeout = null)
+    {
+        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(30));
+        while (true)
+        {
+            var product = await GetProductAsync(productId);
+            if (product.Images.Any(i => i.UploadId == uploadId))
+            {
+                return product;
+            }
+
+            await Task.Delay(100, cts.Token);
+        }
+    }
+
     private HttpRequestMessage Admin(HttpMethod method, string path, string? keyOverride = null)
     {
         var request = new HttpRequestMessage(method, path);

@@ -67,6 +67,12 @@ public static class StorefrontHost
             "--Parameters:messaging-password=e2e-messaging-password",
         ]);
         builder.Services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
+        // The tests rely on the demo catalogue even in a shop made without it (dotnet new --sample-catalog false).
+        foreach (var inventory in builder.Resources.OfType<ProjectResource>().Where(p => p.Name.StartsWith("inventoryapi", StringComparison.Ordinal)))
+        {
+            builder.CreateResourceBuilder(inventory).WithEnvironment("Inventory__SeedDemoCatalog", "true");
+        }
+
         configure?.Invoke(builder);
         var app = await builder.BuildAsync();
         await app.StartAsync();
