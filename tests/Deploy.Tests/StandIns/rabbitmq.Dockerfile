@@ -1,0 +1,13 @@
+# Stand-in for the official rabbitmq:3.13-management image: RabbitMQ from Debian, taking the
+# same RABBITMQ_DEFAULT_USER/RABBITMQ_DEFAULT_PASS, data in /var/lib/rabbitmq, node rabbit@HOSTNAME.
+ARG BASE_IMAGE
+FROM ${BASE_IMAGE}
+RUN apt-get update \
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends rabbitmq-server \
+    && rm -rf /var/lib/apt/lists/* /var/lib/rabbitmq/* \
+    && chown -R rabbitmq:rabbitmq /var/lib/rabbitmq /etc/rabbitmq
+COPY rabbitmq-entrypoint.sh /usr/local/bin/docker-entrypoint.sh
+ENV HOME=/var/lib/rabbitmq RABBITMQ_LOGS=-
+USER rabbitmq
+EXPOSE 5672
+ENTRYPOINT ["sh", "/usr/local/bin/docker-entrypoint.sh"]

@@ -1,0 +1,107 @@
+namespace Reference.Deploy.Tests.Support;
+
+/// <summary>deploy/compose.yaml run with docker-compose against podman's Docker API, as one project.</summary>
+public sealed class ComposeStack(PodmanHost podman, string project, string envFile)
+{
+    public string Project { get; } = project;
+
+    public Task UpAsync(CancellationToken cancellationToken) => ComposeAsync(cancellationToken, "up", "-d");
+
+    /// <summary>Removes containers and networks; with <paramref name="volumes"/> the data too.</summary>
+    public Task DownAsync(bool volumes, CancellationToken cancellationToken) =>
+        volumes
+            ? ComposeAsync(cancellationToken, "down", "--volumes", "--remove-orphans", "--timeout", "10")
+            : ComposeAsync(cancellationToken, "down", "--timeout", "30");
+
+    /// <summary>Container name and health ("healthy", "starting", "unhealthy", or the state when it has none).</summary>
+    public async Task<IReadOnlyList<(string Name, string Health)>> ContainersAsync(CancellationToken cancellationToken)
+    {
+        var ids = await IdsAsync(null, cancellationToken);
+        if (ids.Count == 0)
+        {
+            return [];
+        }
+
+        var inspected = await podman.Shell.RunAsync("podman",
+            new[] { "inspect", "--format", "{{.Name}} {{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{end}}" }.Concat(ids),
+            cancellationToken, quiet: true);
+        return inspected.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            .Select(parts => (parts[0], parts.Length > 2 ? parts[2] : parts[1]))
+            .ToList();
+    }
+
+    public async Task WaitUntilHealthyAsync(int expectedContainers, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(timeout);
+        IReadOnlyList<(string Name, string Health)> containers = [];
+        try
+        {
+            while (true)
+            {
+                containers = await ContainersAsync(deadline.Token);
+                if (containers.Count == expectedContainers && containers.All(c => c.Health == "healthy"))
+                {
+                    return;
+                }
+
+                await Task.Delay(TimeSpan.FromSeconds(1), deadline.Token);
+            }
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            var logs = new List<string>();
+            foreach (var (name, _) in containers.Where(c => c.Health != "healthy"))
+            {
+                var log = await podman.Shell.RunAsync("podman", ["logs", "--tail", "30", name], cancellationToken, check: false, quiet: true);
+                logs.Add($"--- {name}\n{log.Output}{log.Errors}");
+            }
+
+            throw new TimeoutException(
+                $"Not every container was healthy after {timeout}: {string.Join(", ", containers.Select(c => $"{c.Name}={c.Health}"))}" +
+                $" ({containers.Count} of {expectedContainers})\n{string.Join('\n', logs)}");
+        }
+    }
+
+    /// <summary>Runs a shell command in the (first) container of a service.</summary>
+    public async Task<string> ExecAsync(string service, string command, CancellationToken cancellationToken)
+    {
+        var id = (await IdsAsync(service, cancellationToken)).First();
+        return (await podman.Shell.RunAsync("podman", ["exec", id, "sh", "-c", command], cancellationToken)).Output;
+    }
+
+    /// <summary>Removes whatever of this project compose left behind (after a failed run, say).</summary>
+    public async Task RemoveLeftoversAsync(CancellationToken cancellationToken)
+    {
+        var label = "label=com.docker.compose.project=" + Project;
+        foreach (var kind in new[] { "container", "volume", "network" })
+        {
+            var listed = await podman.Shell.RunAsync("podman",
+                kind == "container" ? new[] { "ps", "-aq", "--filter", label } : new[] { kind, "ls", "-q", "--filter", label },
+                cancellationToken, check: false, quiet: true);
+            var names = listed.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            if (names.Length > 0)
+            {
+                await podman.Shell.RunAsync("podman", new[] { kind, "rm", "-f" }.Concat(names), cancellationToken, check: false);
+            }
+        }
+    }
+
+    private async Task<IReadOnlyList<string>> IdsAsync(string? service, CancellationToken cancellationToken)
+    {
+        var filters = new List<string> { "--filter", "label=com.docker.compose.project=" + Project };
+        if (service is not null)
+        {
+            filters.AddRange(["--filter", "label=com.docker.compose.service=" + service]);
+        }
+
+        var listed = await podman.Shell.RunAsync("podman", new[] { "ps", "-aq" }.Concat(filters), cancellationToken, quiet: true);
+        return listed.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+    }
+
+    private Task<CommandResult> ComposeAsync(CancellationToken cancellationToken, params string[] arguments) =>
+        podman.Shell.RunAsync("docker-compose",
+            new[] { "--project-name", Project, "--env-file", envFile, "--file", ComposeFile.FilePath }.Concat(arguments),
+            cancellationToken);
+}
