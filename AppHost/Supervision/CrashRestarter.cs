@@ -11,7 +11,8 @@ namespace Reference.AppHost.Supervision;
 /// policy would: DCP leaves a crashed process Finished. Only crashes count (a non-zero exit
 /// code); a resource stopped on purpose exits cleanly and stays stopped. The delay doubles
 /// with each crash in a row (1 s up to 30 s) so a process that dies at start-up does not
-/// spin, and resets once it has stayed up for a minute.
+/// spin, and resets once it has stayed up for a minute. A start that fails (a project waiting for
+/// a backing server that is itself restarting gives up at once) is tried again with the same back-off.
 /// </summary>
 internal sealed class CrashRestarter(
     ResourceNotificationService notifications,
@@ -42,14 +43,18 @@ internal sealed class CrashRestarter(
 
             var state = change.Snapshot.State?.Text;
             var crashes = _crashes.GetOrAdd(change.ResourceId, _ => new Crashes());
+            var stoppedOnPurpose = crashes.LastState == KnownResourceStates.Stopping;
+            crashes.LastState = state ?? crashes.LastState;
             if (state == KnownResourceStates.Running)
             {
                 crashes.RunningSince ??= DateTime.UtcNow;
                 continue;
             }
 
+            // A stop command passes through Stopping and DCP may then report exit code -1: that is
+            // an operator's choice, not a crash.
             var crashed = (state == KnownResourceStates.Finished || state == KnownResourceStates.Exited)
-                          && change.Snapshot.ExitCode is { } code && code != 0;
+                          && change.Snapshot.ExitCode is { } code && code != 0 && !stoppedOnPurpose;
             if (!crashed || crashes.RestartPending)
             {
                 continue;
@@ -74,11 +79,25 @@ internal sealed class CrashRestarter(
     {
         try
         {
-            await Task.Delay(delay, stoppingToken);
-            var result = await commands.ExecuteCommandAsync(resourceId, KnownResourceCommands.StartCommand, stoppingToken);
-            if (!result.Success)
+            while (true)
             {
-                logger.LogError("Restarting {Resource} failed: {Error}", resourceId, result.Message);
+                await Task.Delay(delay, stoppingToken);
+                if (notifications.TryGetCurrentState(resourceId, out var current)
+                    && (current.Snapshot.State?.Text == KnownResourceStates.Running || current.Snapshot.State?.Text == KnownResourceStates.Starting))
+                {
+                    break; // someone started it meanwhile
+                }
+
+                var result = await commands.ExecuteCommandAsync(resourceId, KnownResourceCommands.StartCommand, stoppingToken);
+                if (result.Success)
+                {
+                    break;
+                }
+
+                // E.g. it waits for RabbitMQ, which is restarting right now: DCP gives up on the
+                // start at once, and nothing else would ever try again.
+                delay = TimeSpan.FromTicks(Math.Min(MaxDelay.Ticks, delay.Ticks * 2));
+                logger.LogWarning("Restarting {Resource} failed ({Error}); trying again in {Delay}", resourceId, result.Message, delay);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -97,5 +116,7 @@ internal sealed class CrashRestarter(
         public DateTime? RunningSince { get; set; }
 
         public bool RestartPending { get; set; }
+
+        public string? LastState { get; set; }
     }
 }

@@ -21,6 +21,7 @@ public sealed class ImageUploadedConsumer(
     VariantWriter variantWriter,
     ProcessingAttempts attempts,
     IOptions<ImageOptions> options,
+    IOptions<FaultInjectionOptions> faultInjection,
     ILogger<ImageUploadedConsumer> logger) : IConsumer<ImageUploaded>
 {
     public async Task Consume(ConsumeContext<ImageUploaded> context)
@@ -38,7 +39,7 @@ public sealed class ImageUploadedConsumer(
         // Count deliveries, not the in-memory retries of one delivery.
         if (context.GetRetryAttempt() == 0)
         {
-            var started = await attempts.RecordStartAsync(job.UploadId);
+            var started = await attempts.RecordStartAsync(job.UploadId, context.ReceiveContext.Redelivered);
             var limit = options.Value.MaxProcessingAttempts;
             if (started > limit)
             {
@@ -48,6 +49,11 @@ public sealed class ImageUploadedConsumer(
                     $"Processing was started {limit} times without finishing (the image may crash the worker); it is not tried again."));
                 return;
             }
+        }
+
+        if (job.ProductId is { } productId && productId == faultInjection.Value.CrashOnProductId)
+        {
+            Environment.FailFast($"Fault injection: crashing on upload {job.UploadId} for product {productId}.");
         }
 
         await context.Publish(new ImageProcessingStarted(job.UploadId));

@@ -6,19 +6,34 @@ namespace Reference.ImageWorker.Consumers;
 /// Counts how often a worker has started on each upload, in Redis so every replica shares the count.
 /// It is what stops a job that kills the worker process (the broker would redeliver it forever):
 /// the start after the limit fails the upload instead of running it again.
+/// Only a redelivery (the broker hands the job out again because the worker holding it died or
+/// lost its connection) adds to the count. A fresh copy of the job, such as the sweeper's
+/// republish of an upload that waited long in the queue, only records the first start: copies
+/// of a good job processed side by side must not add up to a false "poison".
 /// </summary>
 public sealed class ProcessingAttempts(IConnectionMultiplexer redis, ILogger<ProcessingAttempts> logger)
 {
     private static readonly TimeSpan KeptFor = TimeSpan.FromDays(2);
 
     /// <summary>Records one more start and returns the count so far, or null when Redis cannot be reached.</summary>
-    public async Task<long?> RecordStartAsync(Guid uploadId)
+    /// <param name="redelivered">The broker redelivered this job (<c>ReceiveContext.Redelivered</c>).</param>
+    public async Task<long?> RecordStartAsync(Guid uploadId, bool redelivered)
     {
         var key = Key(uploadId);
         try
         {
             var database = redis.GetDatabase();
-            var count = await database.StringIncrementAsync(key);
+            long count;
+            if (redelivered)
+            {
+                count = await database.StringIncrementAsync(key);
+            }
+            else
+            {
+                await database.StringSetAsync(key, 1, when: When.NotExists);
+                count = (long)await database.StringGetAsync(key);
+            }
+
             await database.KeyExpireAsync(key, KeptFor, flags: CommandFlags.FireAndForget);
             return count;
         }

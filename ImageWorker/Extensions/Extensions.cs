@@ -11,6 +11,7 @@ public static class Extensions
     public static IHostApplicationBuilder AddApplicationServices(this IHostApplicationBuilder builder)
     {
         builder.Services.AddOptions<ImageOptions>().BindConfiguration(ImageOptions.SectionName);
+        builder.Services.AddOptions<FaultInjectionOptions>().BindConfiguration(FaultInjectionOptions.SectionName);
         builder.Services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.SectionName)
             .Validate(o => !string.IsNullOrWhiteSpace(o.Root), "Storage:Root is not set: the image folder shared with UploadApi and the gateway.")
             .ValidateOnStart();

@@ -1,0 +1,239 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using Reference.Reliability.Tests.Support;
+using Reference.Tests.Storefront;
+using Reference.Tests.Support;
+using Xunit.Abstractions;
+
+namespace Reference.Reliability.Tests;
+
+/// <summary>One outage at a time, each healed before the next test (they share one storefront).</summary>
+[Collection(OutageCollection.Name)]
+public sealed class OutageTests(OutageStorefront storefront, ITestOutputHelper output) : IAsyncLifetime
+{
+    private static readonly TimeSpan Settle = TimeSpan.FromMinutes(2);
+
+    public Task InitializeAsync() => Faults.WaitUntilRunningAndHealthyAsync(storefront.App, storefront.Resources, Settle);
+
+    public Task DisposeAsync() => Task.CompletedTask;
+
+    [Fact]
+    public async Task Uploads_accepted_before_any_worker_ever_started_are_all_processed_once_workers_start()
+    {
+        var client = storefront.CreateClient();
+
+        var finished = await Task.WhenAll(storefront.EarlyUploads.Select(id => client.WaitUntilFinishedAsync(id, Settle)));
+
+        Assert.Equal(OutageStorefront.EarlyUploadCount, finished.Length);
+        Assert.All(finished, upload => Assert.Equal("Ready", upload.Status));
+        Log($"fresh-broker: {finished.Length} uploads accepted before any worker started, {finished.Count(u => u.Status == "Ready")} ready, " +
+            $"publishes {finished.Sum(u => u.Attempts)}");
+    }
+
+    [Fact]
+    public async Task With_the_broker_down_uploads_still_get_202_and_none_is_lost_once_it_is_back()
+    {
+        var client = storefront.CreateClient();
+        var photos = Corpus.AllImages();
+        await Faults.StopAsync(storefront.App, "messaging");
+        try
+        {
+            var responses = await Task.WhenAll(Enumerable.Range(0, 6).Select(async i =>
+            {
+                using var response = await client.UploadAsync(await File.ReadAllBytesAsync(photos[i % photos.Count]), Path.GetFileName(photos[i % photos.Count]));
+                return (response.StatusCode, Body: await response.Content.ReadFromJsonAsync<AcceptedUpload>(StorefrontClient.Json));
+            }));
+
+            Assert.All(responses, r => Assert.Equal(HttpStatusCode.Accepted, r.StatusCode));
+            var ids = responses.Select(r => r.Body!.Id).ToList();
+            foreach (var id in ids)
+            {
+                Assert.Equal("Pending", (await client.GetUploadAsync(id)).Status);
+            }
+
+            await Faults.StartAsync(storefront.App, "messaging");
+            var finished = await Task.WhenAll(ids.Select(id => client.WaitUntilFinishedAsync(id, Settle)));
+            Assert.All(finished, upload => Assert.Equal("Ready", upload.Status));
+            Log($"broker-down: {ids.Count} uploads answered 202 with the broker stopped, {finished.Count(u => u.Status == "Ready")} ready after it came back");
+        }
+        finally
+        {
+            if (!Faults.IsRunningAndHealthy(storefront.App, "messaging"))
+            {
+                await Faults.StartAsync(storefront.App, "messaging");
+            }
+        }
+    }
+
+    [Fact]
+    public async Task An_image_that_kills_every_worker_that_takes_it_ends_failed_and_the_good_uploads_sent_with_it_are_ready()
+    {
+        var client = storefront.CreateClient();
+        var uploader = new RetryingUploader(client);
+        var photos = Corpus.AllImages().Select(p => (Name: Path.GetFileName(p), Bytes: File.ReadAllBytes(p))).ToList();
+        var workerPids = storefront.Services("imageworker").Select(w => Faults.TryFindPid(storefront.App, w)).ToList();
+
+        var poison = await client.UploadAcceptedAsync(Corpus.Path("kite-2560x1600.jpg"), storefront.PoisonProductId);
+        var good = new List<Guid>();
+        await Parallel.ForEachAsync(Enumerable.Range(0, 50), new ParallelOptions { MaxDegreeOfParallelism = 4 }, async (i, ct) =>
+        {
+            var attempt = await uploader.UploadAsync(photos[i % photos.Count].Bytes, photos[i % photos.Count].Name, null, ct);
+            lock (good)
+            {
+                good.Add(attempt.Id ?? throw new InvalidOperationException($"good upload {i} refused: {attempt.LastStatus}"));
+            }
+        });
+
+        var poisoned = await client.WaitUntilFinishedAsync(poison.Id, Settle);
+        var finished = await Task.WhenAll(good.Select(id => client.WaitUntilFinishedAsync(id, Settle)));
+        var crashes = storefront.Services("imageworker").Zip(workerPids).Count(w => Faults.TryFindPid(storefront.App, w.First) != w.Second);
+
+        Log($"poison: poison upload {poisoned.Status} after {poisoned.Attempts} publishes ({poisoned.Reason}); " +
+            $"{finished.Count(u => u.Status == "Ready")} of {good.Count} good uploads ready; workers restarted: {crashes}");
+        Assert.Equal("Failed", poisoned.Status);
+        Assert.Contains("without finishing", poisoned.Reason);
+        Assert.True(crashes > 0, "the poison job never killed a worker: the fault injection is not wired");
+        Assert.All(finished, upload => Assert.Equal("Ready", upload.Status));
+    }
+
+    [Fact]
+    public async Task With_mysql_down_cached_reads_answer_writes_get_503_and_everything_recovers_without_restarts()
+    {
+        var client = storefront.CreateClient();
+        var product = await client.CreateProductAsync(category: "Outage");
+        // Read once so Redis holds the product and the category page.
+        await client.GetProductAsync(product.Id);
+        using (var page = await client.Http.GetAsync("/api/inventory/products?category=Outage"))
+        {
+            Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        }
+
+        var services = storefront.Services("inventoryapi").Concat(storefront.Services("uploadapi")).ToList();
+        var pids = services.ToDictionary(s => s, s => Faults.TryFindPid(storefront.App, s));
+
+        await Faults.StopAsync(storefront.App, "mysql");
+        var startedAt = Stopwatch.StartNew();
+        try
+        {
+            for (var i = 0; i < 10; i++)
+            {
+                using var read = await client.Http.GetAsync($"/api/inventory/products/{product.Id}");
+                Assert.Equal(HttpStatusCode.OK, read.StatusCode);
+                using var page = await client.Http.GetAsync("/api/inventory/products?category=Outage");
+                Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+            }
+
+            using (var create = await SendAdminAsync(client, HttpMethod.Post, "/api/inventory/products", NewProduct()))
+            {
+                Assert.Equal(HttpStatusCode.ServiceUnavailable, create.StatusCode);
+                Assert.Equal("application/problem+json", create.Content.Headers.ContentType?.MediaType);
+            }
+
+            using (var stock = await SendAdminAsync(client, HttpMethod.Post, $"/api/inventory/products/{product.Id}/stock", new { delta = 1 }))
+            {
+                Assert.Equal(HttpStatusCode.ServiceUnavailable, stock.StatusCode);
+            }
+        }
+        finally
+        {
+            await Faults.StartAsync(storefront.App, "mysql");
+        }
+
+        // Writes come back by themselves: the same processes reconnect.
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        HttpStatusCode last;
+        do
+        {
+            await Task.Delay(500, timeout.Token);
+            using var create = await SendAdminAsync(client, HttpMethod.Post, "/api/inventory/products", NewProduct());
+            last = create.StatusCode;
+            Assert.True(last is HttpStatusCode.Created or HttpStatusCode.ServiceUnavailable, $"a write while MySQL comes back got {last}");
+        }
+        while (last != HttpStatusCode.Created);
+
+        var upload = await client.UploadAcceptedAsync(Corpus.Path("leaf-2560x1600.jpg"), product.Id);
+        Assert.Equal("Ready", (await client.WaitUntilFinishedAsync(upload.Id, Settle)).Status);
+        Assert.Equal(pids, services.ToDictionary(s => s, s => Faults.TryFindPid(storefront.App, s)));
+        Log($"mysql-down: reads answered from the cache, writes 503, writes back {startedAt.Elapsed.TotalSeconds:0} s after the stop, no service restarted");
+    }
+
+    [Fact]
+    public async Task After_a_replica_is_killed_clients_see_no_errors_once_the_health_checks_have_noticed()
+    {
+        // The gateway checks each replica every 5 s and drops it after 2 failures (2 s timeout each).
+        // Until then a request can reach the dead replica: in local mode DCP's proxy in front of
+        // each replica accepts the connection and never answers, so it ends in the gateway's 10 s
+        // timeout (504). Requests sent after the window must all succeed.
+        var window = TimeSpan.FromSeconds(15);
+        var client = storefront.CreateClient();
+        var product = await client.CreateProductAsync(category: "Replicas");
+        var upload = await client.UploadAcceptedAsync(Corpus.Path("leaf-2560x1600.jpg"));
+
+        var killed = new[] { "inventoryapi-1", "uploadapi-2" }.Select(r => (Resource: r, Pid: Faults.Kill(storefront.App, r))).ToList();
+        var clock = Stopwatch.StartNew();
+        var errors = new List<(TimeSpan At, string What)>();
+        var requests = 0;
+        while (clock.Elapsed < window + TimeSpan.FromSeconds(15))
+        {
+            foreach (var (name, send) in new (string, Func<Task<HttpResponseMessage>>)[]
+                     {
+                         ("GET product", () => client.Http.GetAsync($"/api/inventory/products/{product.Id}")),
+                         ("GET upload", () => client.Http.GetAsync($"/api/uploads/{upload.Id}")),
+                         ("POST product", () => SendAdminAsync(client, HttpMethod.Post, "/api/inventory/products", NewProduct())),
+                     })
+            {
+                requests++;
+                var sentAt = clock.Elapsed; // a request sent inside the window may end after it
+                try
+                {
+                    using var response = await send();
+                    if ((int)response.StatusCode >= 500)
+                    {
+                        errors.Add((sentAt, $"{name}: {(int)response.StatusCode} after {(clock.Elapsed - sentAt).TotalSeconds:0.0} s"));
+                    }
+                }
+                catch (HttpRequestException e)
+                {
+                    errors.Add((sentAt, $"{name}: {e.Message}"));
+                }
+            }
+        }
+
+        var late = errors.Where(e => e.At > window).ToList();
+        Log($"replica-killed: {requests} requests in {clock.Elapsed.TotalSeconds:0} s after killing {string.Join(", ", killed.Select(k => k.Resource))}; " +
+            $"errors {errors.Count} (sent within the {window.TotalSeconds:0} s window {errors.Count - late.Count}, sent after it {late.Count})");
+        foreach (var error in errors.Take(10))
+        {
+            Log($"replica-killed: sent at {error.At.TotalSeconds:0.0} s, {error.What}");
+        }
+
+        Assert.Empty(late);
+        await Faults.WaitUntilRunningAndHealthyAsync(storefront.App, killed.Select(k => k.Resource), Settle);
+        Assert.All(killed, k => Assert.NotEqual(k.Pid, Faults.TryFindPid(storefront.App, k.Resource)));
+    }
+
+    private static object NewProduct() => new
+    {
+        sku = "OUT-" + Guid.NewGuid().ToString("N")[..10].ToUpperInvariant(),
+        name = "Outage product",
+        description = "Made during an outage test.",
+        category = "Outage",
+        price = 3.5m,
+        currency = "EUR",
+        stock = 1,
+    };
+
+    private static Task<HttpResponseMessage> SendAdminAsync(StorefrontClient client, HttpMethod method, string path, object body)
+    {
+        var request = new HttpRequestMessage(method, path) { Content = JsonContent.Create(body) };
+        request.Headers.Add("X-Api-Key", ReliabilityStorefront.AdminKey);
+        return client.Http.SendAsync(request);
+    }
+
+    private void Log(string line)
+    {
+        output.WriteLine(line);
+        Console.WriteLine(line);
+    }
+}
