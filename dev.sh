@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 server_packages=(mariadb-server redis-server rabbitmq-server)
-test_packages=(chromium)
+test_packages=(chromium nginx wrk)
 
 install_missing() {
   local missing=()

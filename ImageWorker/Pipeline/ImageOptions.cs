@@ -11,6 +11,12 @@ public sealed class ImageOptions
     public static IReadOnlyDictionary<string, int> DefaultVariants { get; } =
         new Dictionary<string, int> { ["thumb"] = 200, ["card"] = 600, ["detail"] = 1600 };
 
+    /// <summary>
+    /// Which library makes the variants: <see cref="ImageEngineKind.ImageSharp"/> (managed, the default)
+    /// or <see cref="ImageEngineKind.LibVips"/> (native, faster; see docs/performance.md).
+    /// </summary>
+    public ImageEngineKind Engine { get; set; } = ImageEngineKind.ImageSharp;
+
     /// <summary>JPEG quality (1–100) of the opaque variants.</summary>
     public int JpegQuality { get; set; } = 82;
 

@@ -7,10 +7,6 @@ using SixLabors.ImageSharp.Formats;
 using SixLabors.ImageSharp.Formats.Jpeg;
 using SixLabors.ImageSharp.Formats.Png;
 using SixLabors.ImageSharp.Formats.Webp;
-using SixLabors.ImageSharp.Memory;
-using SixLabors.ImageSharp.Metadata.Profiles.Icc;
-using SixLabors.ImageSharp.PixelFormats;
-using SixLabors.ImageSharp.Processing;
 
 namespace Reference.ImageWorker.Pipeline;
 
@@ -18,16 +14,13 @@ namespace Reference.ImageWorker.Pipeline;
 /// The image pipeline: turns one stored original into the web variants and writes them under
 /// <c>{Storage:Root}/variants/{uploadId}/{variant}.{ext}</c>.
 /// <list type="bullet">
-/// <item>Decoded once; the variants are made largest first, each smaller one from the one before.</item>
-/// <item>Turned upright from the EXIF orientation, then EXIF, XMP, IPTC and PNG text are dropped:
-/// no GPS position, camera or owner data leaves. No variant is larger than the original.</item>
-/// <item>Colour: ImageSharp 2.1 cannot convert between ICC profiles, so an RGB profile (Display P3,
-/// Adobe RGB…) is kept on the variants and browsers render it right; a CMYK or grey profile is
-/// dropped, because the decoder has already turned those pixels into plain RGB that the profile no
-/// longer describes (they are then shown as sRGB).</item>
-/// <item>Opaque images become JPEG. Images with at least one transparent pixel become PNG: every
-/// browser shows it, the edges of cut-out product shots stay clean, and flattening on a colour would
-/// guess the page behind it.</item>
+/// <item>Before any decoding, the header is checked against the pixel-flood limits and the file
+/// against truncation, the same for every engine.</item>
+/// <item>The <see cref="IImageEngine"/> chosen by <c>Images:Engine</c> (<see cref="ImageSharpEngine"/>
+/// unless set) decodes once, turns the image upright, drops EXIF, XMP, IPTC and PNG text (no GPS
+/// position, camera or owner data leaves), and makes the variants largest first, each smaller one from
+/// the one before, never larger than the original. Opaque images become JPEG, images with a
+/// transparent pixel PNG.</item>
 /// </list>
 /// Each file is written under a temporary name in its final folder and then renamed over the final
 /// name, so a reader (the gateway, a redelivered job) sees the old file or the whole new one.
@@ -40,38 +33,30 @@ public sealed class VariantWriter
 
     private readonly ImageOptions _options;
     private readonly string _root;
-    private readonly JpegEncoder _jpeg;
-    private readonly PngEncoder _png = new()
-    {
-        ColorType = PngColorType.RgbWithAlpha,
-        BitDepth = PngBitDepth.Bit8,
-    };
+    private readonly IImageEngine _engine;
 
     public VariantWriter(IOptions<ImageOptions> options, IOptions<StorageOptions> storage)
+        : this(options, storage, engine: null)
+    {
+    }
+
+    /// <summary>With an engine of the caller's (the benchmarks try variations on one); null means <c>Images:Engine</c>.</summary>
+    public VariantWriter(IOptions<ImageOptions> options, IOptions<StorageOptions> storage, IImageEngine? engine)
     {
         _options = options.Value;
         _root = string.IsNullOrWhiteSpace(storage.Value.Root)
             ? throw new InvalidOperationException("Storage:Root is not set: the folder shared with UploadApi and the gateway.")
             : Path.TrimEndingDirectorySeparator(Path.GetFullPath(storage.Value.Root));
-        _jpeg = new JpegEncoder { Quality = Math.Clamp(_options.JpegQuality, 1, 100), ColorType = JpegColorType.YCbCrRatio420 };
-        Configuration = CreateConfiguration(_options);
+        Configuration = ImageSharpEngine.CreateConfiguration(_options.AllocationLimitMegabytes);
+        _engine = engine ?? _options.Engine switch
+        {
+            ImageEngineKind.LibVips => new LibVipsEngine(_options.JpegQuality, _options.AllocationLimitMegabytes),
+            _ => new ImageSharpEngine(Configuration, _options.JpegQuality),
+        };
     }
 
-    /// <summary>
-    /// Only the formats we accept, one thread per job (the consumer runs one job per core), and a
-    /// cap on any single buffer so a hostile header cannot take the process's memory.
-    /// </summary>
+    /// <summary>ImageSharp's configuration for reading headers (and for decoding, with the ImageSharp engine).</summary>
     public Configuration Configuration { get; }
-
-    public static Configuration CreateConfiguration(ImageOptions options) =>
-        new(new JpegConfigurationModule(), new PngConfigurationModule(), new WebpConfigurationModule())
-        {
-            MaxDegreeOfParallelism = 1,
-            MemoryAllocator = MemoryAllocator.Create(new MemoryAllocatorOptions
-            {
-                AllocationLimitMegabytes = options.AllocationLimitMegabytes,
-            }),
-        };
 
     public string VariantFolder(Guid uploadId) => Path.Combine(_root, VariantsFolder, uploadId.ToString());
 
@@ -81,53 +66,33 @@ public sealed class VariantWriter
     {
         using var activity = Tracing.StartActivity("write image variants");
         activity?.SetTag("upload.id", uploadId);
+        activity?.SetTag("image.engine", _options.Engine.ToString());
 
-        using var image = Decode(OriginalPath(originalKey));
-        Prepare(image);
-
-        var transparent = image is Image<Rgba32> rgba && HasTransparentPixel(rgba);
-        var (encoder, format, extension) = transparent
-            ? ((IImageEncoder)_png, "png", "png")
-            : (_jpeg, "jpeg", "jpg");
-        activity?.SetTag("image.width", image.Width);
-        activity?.SetTag("image.height", image.Height);
-        activity?.SetTag("image.output_format", format);
+        var (bytes, original) = ReadOriginal(OriginalPath(originalKey));
+        activity?.SetTag("image.width", original.Width);
+        activity?.SetTag("image.height", original.Height);
 
         var folder = VariantFolder(uploadId);
-        Directory.CreateDirectory(folder);
-
+        var sizes = _options.VariantsLargestFirst.Select(v => new VariantSize(v.Key, v.Value)).ToList();
         var variants = new List<ImageVariant>();
-        Image? larger = null;
-        try
+        foreach (var encoded in _engine.Render(bytes, original, sizes, cancellationToken))
         {
-            foreach (var (name, longestSide) in _options.VariantsLargestFirst)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                var source = larger ?? image;
-                var variant = source.Clone(x =>
-                {
-                    if (Math.Max(source.Width, source.Height) > longestSide)
-                    {
-                        x.Resize(new ResizeOptions { Size = new Size(longestSide, longestSide), Mode = ResizeMode.Max });
-                    }
-                });
-                larger?.Dispose();
-                larger = variant;
+            // Created only once the first variant exists, so an image that fails to decode leaves nothing behind.
+            Directory.CreateDirectory(folder);
+            var fileName = $"{encoded.Name}.{encoded.Extension}";
+            WriteAtomically(encoded.Bytes.Span, Path.Combine(folder, fileName));
+            variants.Add(new ImageVariant(encoded.Name, encoded.Width, encoded.Height, encoded.Format, encoded.Bytes.Length, $"{uploadId}/{fileName}"));
+        }
 
-                var fileName = $"{name}.{extension}";
-                var bytes = WriteAtomically(variant, encoder, Path.Combine(folder, fileName));
-                variants.Add(new ImageVariant(name, variant.Width, variant.Height, format, bytes, $"{uploadId}/{fileName}"));
-            }
-        }
-        finally
-        {
-            larger?.Dispose();
-        }
+        activity?.SetTag("image.output_format", variants.FirstOrDefault()?.Format);
 
         // Temporary files of an earlier attempt whose process died mid-write.
-        foreach (var leftover in Directory.EnumerateFiles(folder, "*.tmp"))
+        if (Directory.Exists(folder))
         {
-            File.Delete(leftover);
+            foreach (var leftover in Directory.EnumerateFiles(folder, "*.tmp"))
+            {
+                File.Delete(leftover);
+            }
         }
 
         // Smallest first, as people list them: thumb, card, detail.
@@ -192,7 +157,7 @@ public sealed class VariantWriter
         return path;
     }
 
-    private Image Decode(string path)
+    private (byte[] Bytes, OriginalImage Info) ReadOriginal(string path)
     {
         byte[] bytes;
         try
@@ -215,12 +180,14 @@ public sealed class VariantWriter
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            throw Corrupt(e);
+            throw e is UnknownImageFormatException
+                ? new UnprocessableImageException(UnprocessableImageException.NotAnImage, e)
+                : new UnprocessableImageException(UnprocessableImageException.Corrupt, e);
         }
 
         if (info is null || format is null)
         {
-            throw new UnprocessableImageException("The file is not a JPEG, PNG or WebP image.");
+            throw new UnprocessableImageException(UnprocessableImageException.NotAnImage);
         }
 
         if (info.Width <= 0 || info.Height <= 0
@@ -237,35 +204,13 @@ public sealed class VariantWriter
             throw new UnprocessableImageException("The image file is truncated: it ends before the image does.");
         }
 
-        try
+        var kind = format switch
         {
-            // JPEG has no alpha: three bytes a pixel is a quarter less memory and work.
-            return format is JpegFormat
-                ? Image.Load<Rgb24>(Configuration, bytes)
-                : Image.Load<Rgba32>(Configuration, bytes);
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            throw Corrupt(e);
-        }
-
-        // 2.1's decoders throw their own exceptions for most damage but NullReference or
-        // IndexOutOfRange for some: from a byte array, every one of them means bad bytes.
-        // The allocation limit's exception may come wrapped in the decoder's.
-        static UnprocessableImageException Corrupt(Exception e)
-        {
-            for (var inner = e; inner is not null; inner = inner.InnerException)
-            {
-                if (inner is InvalidMemoryOperationException)
-                {
-                    return new UnprocessableImageException("The image needs more memory than one image may use.", e);
-                }
-            }
-
-            return e is UnknownImageFormatException
-                ? new UnprocessableImageException("The file is not a JPEG, PNG or WebP image.", e)
-                : new UnprocessableImageException("The image is corrupt or uses an encoding that cannot be read.", e);
-        }
+            JpegFormat => OriginalFormat.Jpeg,
+            PngFormat => OriginalFormat.Png,
+            _ => OriginalFormat.Webp,
+        };
+        return (bytes, new OriginalImage(info.Width, info.Height, kind));
     }
 
     private static bool IsComplete(IImageFormat format, ReadOnlySpan<byte> bytes) => format switch
@@ -323,67 +268,18 @@ public sealed class VariantWriter
         return false;
     }
 
-    private static void Prepare(Image image)
-    {
-        while (image.Frames.Count > 1)
-        {
-            image.Frames.RemoveFrame(1);
-        }
-
-        image.Mutate(x => x.AutoOrient());
-
-        var icc = image.Metadata.IccProfile ?? image.Frames.RootFrame.Metadata.IccProfile;
-        var keptIcc = icc?.Header.DataColorSpace == IccColorSpaceType.Rgb ? icc : null;
-
-        image.Metadata.ExifProfile = null;
-        image.Metadata.XmpProfile = null;
-        image.Metadata.IptcProfile = null;
-        image.Metadata.IccProfile = keptIcc;
-        foreach (var frame in image.Frames)
-        {
-            frame.Metadata.ExifProfile = null;
-            frame.Metadata.XmpProfile = null;
-            frame.Metadata.IptcProfile = null;
-            frame.Metadata.IccProfile = keptIcc;
-        }
-
-        image.Metadata.GetPngMetadata().TextData.Clear();
-    }
-
-    private static bool HasTransparentPixel(Image<Rgba32> image)
-    {
-        var transparent = false;
-        image.ProcessPixelRows(rows =>
-        {
-            for (var y = 0; y < rows.Height && !transparent; y++)
-            {
-                foreach (ref var pixel in rows.GetRowSpan(y))
-                {
-                    if (pixel.A != byte.MaxValue)
-                    {
-                        transparent = true;
-                        break;
-                    }
-                }
-            }
-        });
-        return transparent;
-    }
-
-    private static long WriteAtomically(Image image, IImageEncoder encoder, string path)
+    private static void WriteAtomically(ReadOnlySpan<byte> bytes, string path)
     {
         var temporary = $"{path}.{Guid.NewGuid():N}.tmp";
         try
         {
-            using (var file = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920))
+            using (var file = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0))
             {
-                image.Save(file, encoder);
+                file.Write(bytes);
                 file.Flush(flushToDisk: true);
             }
 
-            var bytes = new FileInfo(temporary).Length;
             File.Move(temporary, path, overwrite: true);
-            return bytes;
         }
         catch
         {

@@ -12,14 +12,20 @@ using SixLabors.ImageSharp.Processing;
 
 namespace Reference.ImageWorker.Tests.Pipeline;
 
-public sealed class VariantWriterTests : IDisposable
+/// <summary>Every engine (<c>Images:Engine</c>) is held to the same behaviour: one subclass each, below.</summary>
+public abstract class VariantWriterTests : IDisposable
 {
     private static readonly Dictionary<string, int> DefaultSizes = new() { ["thumb"] = 200, ["card"] = 600, ["detail"] = 1600 };
 
+    private readonly ImageEngineKind _engine;
     private readonly TestStorage _storage = new();
     private readonly VariantWriter _writer;
 
-    public VariantWriterTests() => _writer = CreateWriter(new ImageOptions());
+    protected VariantWriterTests(ImageEngineKind engine)
+    {
+        _engine = engine;
+        _writer = CreateWriter(new ImageOptions());
+    }
 
     public static TheoryData<string> CorpusImages()
     {
@@ -293,8 +299,11 @@ public sealed class VariantWriterTests : IDisposable
 
     public void Dispose() => _storage.Dispose();
 
-    private VariantWriter CreateWriter(ImageOptions options) =>
-        new(Options.Create(options), Options.Create(new StorageOptions { Root = _storage.Root }));
+    private VariantWriter CreateWriter(ImageOptions options)
+    {
+        options.Engine = _engine;
+        return new(Options.Create(options), Options.Create(new StorageOptions { Root = _storage.Root }));
+    }
 
     private static (int Width, int Height) UprightSize(string path)
     {
@@ -336,3 +345,7 @@ public sealed class VariantWriterTests : IDisposable
         Assert.DoesNotContain("Photoshop 3.0", text, StringComparison.Ordinal);
     }
 }
+
+public sealed class ImageSharpVariantWriterTests() : VariantWriterTests(ImageEngineKind.ImageSharp);
+
+public sealed class LibVipsVariantWriterTests() : VariantWriterTests(ImageEngineKind.LibVips);

@@ -1,0 +1,160 @@
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.Formats;
+using SixLabors.ImageSharp.Formats.Jpeg;
+using SixLabors.ImageSharp.Formats.Png;
+using SixLabors.ImageSharp.Formats.Webp;
+using SixLabors.ImageSharp.Memory;
+using SixLabors.ImageSharp.Metadata.Profiles.Icc;
+using SixLabors.ImageSharp.PixelFormats;
+using SixLabors.ImageSharp.Processing;
+using SixLabors.ImageSharp.Processing.Processors.Transforms;
+
+namespace Reference.ImageWorker.Pipeline;
+
+/// <summary>
+/// The default engine, SixLabors.ImageSharp 2.1 (managed, no native code). Where its time goes and
+/// what each choice below bought is measured in docs/performance.md:
+/// <list type="bullet">
+/// <item>One image object from decode to the smallest variant: each variant is resized in place
+/// from the one before, so the full-size pixels are freed as soon as the largest variant exists.</item>
+/// <item>Turned upright after the first resize, not before: rotating a 1600 px variant instead of
+/// the whole photo.</item>
+/// <item>JPEG originals decode to 3 bytes a pixel (<see cref="Rgb24"/>), everything else to
+/// <see cref="Rgba32"/>.</item>
+/// </list>
+/// Colour: ImageSharp 2.1 cannot convert between ICC profiles, so an RGB profile (Display P3, Adobe
+/// RGB…) is kept on the variants and browsers render it right; a CMYK or grey profile is dropped,
+/// because the decoder has already turned those pixels into plain RGB that the profile no longer
+/// describes. Images with at least one transparent pixel become PNG, the rest JPEG.
+/// </summary>
+public sealed class ImageSharpEngine(Configuration configuration, int jpegQuality, IResampler? resampler = null) : IImageEngine
+{
+    private readonly JpegEncoder _jpeg = new() { Quality = Math.Clamp(jpegQuality, 1, 100), ColorType = JpegColorType.YCbCrRatio420 };
+    private readonly PngEncoder _png = new() { ColorType = PngColorType.RgbWithAlpha, BitDepth = PngBitDepth.Bit8 };
+    private readonly IResampler _resampler = resampler ?? KnownResamplers.Bicubic;
+
+    /// <summary>
+    /// Only the formats we accept, one thread per job (the consumer runs one job per core), and a
+    /// cap on any single buffer so a hostile header cannot take the process's memory.
+    /// </summary>
+    public static Configuration CreateConfiguration(int allocationLimitMegabytes) =>
+        new(new JpegConfigurationModule(), new PngConfigurationModule(), new WebpConfigurationModule())
+        {
+            MaxDegreeOfParallelism = 1,
+            MemoryAllocator = MemoryAllocator.Create(new MemoryAllocatorOptions
+            {
+                AllocationLimitMegabytes = allocationLimitMegabytes,
+            }),
+        };
+
+    public IEnumerable<EncodedVariant> Render(byte[] original, OriginalImage info, IReadOnlyList<VariantSize> largestFirst, CancellationToken cancellationToken)
+    {
+        using var image = Decode(original, info.Format);
+        while (image.Frames.Count > 1)
+        {
+            image.Frames.RemoveFrame(1);
+        }
+
+        var transparent = image is Image<Rgba32> rgba && HasTransparentPixel(rgba);
+        var (encoder, format) = transparent ? ((IImageEncoder)_png, "png") : (_jpeg, "jpeg");
+
+        var upright = false;
+        foreach (var size in largestFirst)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            // A square box: ResizeMode.Max fits the longest side whichever way the photo is stored.
+            if (Math.Max(image.Width, image.Height) > size.LongestSide)
+            {
+                image.Mutate(x => x.Resize(new ResizeOptions
+                {
+                    Size = new Size(size.LongestSide, size.LongestSide),
+                    Mode = ResizeMode.Max,
+                    Sampler = _resampler,
+                }));
+            }
+
+            if (!upright)
+            {
+                image.Mutate(x => x.AutoOrient());
+                StripMetadata(image);
+                upright = true;
+            }
+
+            using var encoded = new MemoryStream(64 * 1024);
+            image.Save(encoded, encoder);
+            yield return new EncodedVariant(size.Name, image.Width, image.Height, format, encoded.GetBuffer().AsMemory(0, (int)encoded.Length));
+        }
+    }
+
+    private Image Decode(byte[] bytes, OriginalFormat format)
+    {
+        try
+        {
+            return format is OriginalFormat.Jpeg
+                ? Image.Load<Rgb24>(configuration, bytes)
+                : Image.Load<Rgba32>(configuration, bytes);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            throw Corrupt(e);
+        }
+
+        // 2.1's decoders throw their own exceptions for most damage but NullReference or
+        // IndexOutOfRange for some: from a byte array, every one of them means bad bytes.
+        // The allocation limit's exception may come wrapped in the decoder's.
+        static UnprocessableImageException Corrupt(Exception e)
+        {
+            for (var inner = e; inner is not null; inner = inner.InnerException)
+            {
+                if (inner is InvalidMemoryOperationException)
+                {
+                    return new UnprocessableImageException(UnprocessableImageException.TooLargeForMemory, e);
+                }
+            }
+
+            return e is UnknownImageFormatException
+                ? new UnprocessableImageException(UnprocessableImageException.NotAnImage, e)
+                : new UnprocessableImageException(UnprocessableImageException.Corrupt, e);
+        }
+    }
+
+    private static void StripMetadata(Image image)
+    {
+        var icc = image.Metadata.IccProfile ?? image.Frames.RootFrame.Metadata.IccProfile;
+        var keptIcc = icc?.Header.DataColorSpace == IccColorSpaceType.Rgb ? icc : null;
+
+        image.Metadata.ExifProfile = null;
+        image.Metadata.XmpProfile = null;
+        image.Metadata.IptcProfile = null;
+        image.Metadata.IccProfile = keptIcc;
+        foreach (var frame in image.Frames)
+        {
+            frame.Metadata.ExifProfile = null;
+            frame.Metadata.XmpProfile = null;
+            frame.Metadata.IptcProfile = null;
+            frame.Metadata.IccProfile = keptIcc;
+        }
+
+        image.Metadata.GetPngMetadata().TextData.Clear();
+    }
+
+    private static bool HasTransparentPixel(Image<Rgba32> image)
+    {
+        var transparent = false;
+        image.ProcessPixelRows(rows =>
+        {
+            for (var y = 0; y < rows.Height && !transparent; y++)
+            {
+                foreach (ref var pixel in rows.GetRowSpan(y))
+                {
+                    if (pixel.A != byte.MaxValue)
+                    {
+                        transparent = true;
+                        break;
+                    }
+                }
+            }
+        });
+        return transparent;
+    }
+}

@@ -1,0 +1,94 @@
+using Reference.Bench.EndToEnd;
+using Reference.Bench.Engine;
+using Reference.Bench.Gateway;
+using Reference.Bench.Report;
+
+namespace Reference.Bench;
+
+public static class Commands
+{
+    public const string Usage = """
+        usage: bench <command> [options]
+          all        every benchmark below, then report (what bench/run.sh runs)
+          engine     ms per job and peak memory per corpus image, each engine interleaved
+                     --runs 7 --warmups 2 --engines imagesharp-v1,imagesharp,libvips --memory true --images a.jpg,b.png
+          scaling    jobs/s with 1 and 2 worker processes   --seconds 15 --rounds 2 --engines imagesharp,libvips
+          gateway    gateway vs nginx 1.22, same backend, wrk   --seconds 10 --connections 32 --rounds 2
+          e2e        the whole AppHost: uploads through the gateway, worker memory, inventory reads
+                     --engine ImageSharp|LibVips --seconds 30 --concurrency 8 --singles 15 --rate 1000 --cache true
+          report     regenerate docs/performance.md tables and the chart from the results file
+        common: --out bench/results/<date>.json
+        """;
+
+    public static async Task<int> RunAsync(Args args, string resultsPath, IReadOnlyList<string> images, Action<string> log)
+    {
+        switch (args.Command)
+        {
+            case "engine-job":
+                EngineBench.JobChild(args);
+                return 0;
+            case "engine-loop":
+                ScalingBench.LoopChild(args, images);
+                return 0;
+            case "engine":
+            {
+                var result = EngineBench.Run(images, args.List("engines", string.Join(',', EngineBench.DefaultEngines)),
+                    args.Get("runs", 7), args.Get("warmups", 2), args.Get("memory", "true") == "true", log);
+                BenchResults.Open(resultsPath).Set("engine", result);
+                log($"engine: corpus ms per pass {string.Join(", ", result.CorpusMs.Select(kv => $"{kv.Key} {kv.Value}"))}");
+                return 0;
+            }
+            case "scaling":
+            {
+                var result = ScalingBench.Measure(images, args.List("engines", "imagesharp,libvips"), args.Get("seconds", 15.0), args.Get("rounds", 2), log);
+                BenchResults.Open(resultsPath).Set("scaling", result);
+                return 0;
+            }
+            case "bare-yarp":
+                await BareYarp.RunAsync(args);
+                return 0;
+            case "gateway":
+            {
+                var result = await GatewayBench.MeasureAsync(args.Get("seconds", 10.0), args.Get("connections", 32), args.Get("rounds", 2),
+                    args.Get("variants", "true") == "true", log);
+                BenchResults.Open(resultsPath).Set("gateway", result);
+                return 0;
+            }
+            case "e2e":
+            {
+                var settings = EndToEndSettings(args);
+                var result = await EndToEndBench.RunAsync(settings, log, args.Get("phases", "memory,single,load,inventory"));
+                BenchResults.Open(resultsPath).Set($"e2e-{settings.Engine.ToLowerInvariant()}", result);
+                return 0;
+            }
+            case "report":
+                MarkdownReport.Write(BenchResults.Open(resultsPath), MarkdownReport.DocsFolder, log);
+                return 0;
+            case "all":
+            {
+                var results = BenchResults.Open(resultsPath);
+                results.Set("engine", EngineBench.Run(images, args.List("engines", string.Join(',', EngineBench.RecordedEngines)), args.Get("runs", 7), args.Get("warmups", 2), true, log));
+                results.Set("scaling", ScalingBench.Measure(images, ["imagesharp", "libvips"], args.Get("scaling-seconds", 15.0), args.Get("rounds", 2), log));
+                results.Set("gateway", await GatewayBench.MeasureAsync(args.Get("gateway-seconds", 10.0), 32, args.Get("rounds", 2), true, log));
+                // Two starts of the whole system: one per engine; the second also turns the product cache off.
+                results.Set("e2e-imagesharp", await EndToEndBench.RunAsync(EndToEndSettings(args) with { Engine = "ImageSharp", Cache = true }, log));
+                results.Set("e2e-libvips", await EndToEndBench.RunAsync(EndToEndSettings(args) with { Engine = "LibVips", Cache = false }, log));
+                MarkdownReport.Write(results, MarkdownReport.DocsFolder, log);
+                return 0;
+            }
+            default:
+                Console.Error.WriteLine(Usage);
+                return 2;
+        }
+    }
+
+    private static EndToEndBench.Settings EndToEndSettings(Args args) => new(
+        args.Get("engine", "ImageSharp"),
+        args.Get("cache", "true") == "true",
+        args.Get("seconds", 30.0),
+        args.Get("concurrency", 8),
+        args.Get("singles", 15),
+        args.Get("rate", 1000.0),
+        args.Get("rate-seconds", 15.0),
+        args.Get("wrk-seconds", 10.0));
+}

@@ -1,0 +1,240 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Testing;
+using Reference.Bench.Load;
+using Reference.Bench.Report;
+using Reference.Tests.Storefront;
+using Reference.Tests.Support;
+
+namespace Reference.Bench.EndToEnd;
+
+/// <summary>
+/// The whole storefront as the AppHost starts it (local mode: MariaDB, Redis and RabbitMQ as
+/// processes; 2 gateway-balanced replicas of each service, 2 image workers), on the same 2 cores as
+/// the load driver. In one start: worker memory on the 14.7 MP photo, single uploads on an idle
+/// system, uploads under load at a fixed concurrency, and product reads at a fixed rate.
+/// </summary>
+public static class EndToEndBench
+{
+    public const string AdminKey = "bench-admin-key-0123456789abcdef";
+    public static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(20);
+
+    public sealed record Settings(string Engine, bool Cache, double LoadSeconds, int Concurrency, int Singles, double Rate,
+        double RateSeconds, double WrkSeconds, int MaxUploads = 5000);
+
+    /// <param name="AcceptedP50Ms">Median time to the 202 alone: the part of each latency spent in the upload request.</param>
+    public sealed record Latencies(int Count, int Failed, double P50Ms, double P95Ms, double P99Ms, double MaxMs, double AcceptedP50Ms);
+
+    public sealed record WorkerMemory(string Worker, double PeakRssMb, double RssAfterStartMb, int JobsAtOnce);
+
+    public sealed record UploadLoad(int Concurrency, double Seconds, int Completed, double JobsPerSecond, Latencies Latency, double Load);
+
+    public sealed record InventoryReads(bool Cache, FixedRateLoad.Result FixedRate, Wrk.Result MaxThroughput, string WrkCommand);
+
+    public sealed record Result(string Engine, bool Cache, string PollEvery, double StartSeconds, IReadOnlyList<string> WorkerCommandLines,
+        IReadOnlyList<WorkerMemory>? WorkerMemory, Latencies? Single, UploadLoad? Load, InventoryReads? Inventory, double LoadBefore, double LoadAfter);
+
+    public static async Task<Result> RunAsync(Settings settings, Action<string> log, string phases = "memory,single,load,inventory")
+    {
+        var loadBefore = Machine.LoadAverage();
+        var data = Directory.CreateTempSubdirectory("bench-e2e-").FullName;
+        var started = Stopwatch.GetTimestamp();
+        log($"e2e: starting the AppHost (engine {settings.Engine}, cache {(settings.Cache ? "on" : "off")})");
+        var app = await StorefrontHost.StartAsync(data, AdminKey, builder => Configure(builder, settings));
+        try
+        {
+            var names = app.Services.GetRequiredService<DistributedApplicationModel>().Resources
+                .Where(r => r is ProjectResource or IResourceWithConnectionString && !r.Name.EndsWith("-rebuilder", StringComparison.Ordinal))
+                .Select(r => r.Name).ToList();
+            await StorefrontHost.WaitUntilHealthyAsync(app, names, TimeSpan.FromMinutes(5));
+            var startSeconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+            log($"e2e: healthy after {startSeconds:0} s");
+            var workers = names.Where(n => n.StartsWith("imageworker", StringComparison.Ordinal)).Order().ToList();
+            var commandLines = workers.Select(w => File.ReadAllText($"/proc/{ServiceProcess.Find(app, w)}/cmdline").Replace('\0', ' ').Trim()).ToList();
+
+            var gateway = app.GetEndpoint("gateway", "http");
+            using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = 256 };
+            using var http = new HttpClient(handler) { BaseAddress = gateway, Timeout = TimeSpan.FromSeconds(60) };
+            var client = new StorefrontClient(http, AdminKey);
+            var corpus = Corpus.AllImages().Select(p => (Name: Path.GetFileName(p), Bytes: File.ReadAllBytes(p))).ToList();
+
+            List<WorkerMemory>? memory = null;
+            if (phases.Contains("memory", StringComparison.Ordinal))
+            {
+                // First, while the workers' peaks are still their start-up ones: every worker busy at its
+                // configured concurrency (2 jobs each on 2 cores) with the largest photo.
+                var landing = corpus.Single(c => c.Name == "landing-5120x2880.jpg");
+                var before = workers.ToDictionary(w => w, w => Machine.Memory(ServiceProcess.Find(app, w)).CurrentMb);
+                var jobsAtOnce = 2 * workers.Count * Environment.ProcessorCount;
+                await Task.WhenAll(Enumerable.Range(0, jobsAtOnce).Select(_ => UploadAndWaitAsync(client, landing.Bytes, landing.Name)));
+                memory = workers.Select(w => new WorkerMemory(w, Math.Round(Machine.Memory(ServiceProcess.Find(app, w)).PeakMb, 1),
+                    Math.Round(before[w], 1), Environment.ProcessorCount)).ToList();
+                log("e2e: worker peak RSS " + string.Join(", ", memory.Select(m => $"{m.Worker} {m.PeakRssMb} MB")));
+            }
+
+            Latencies? single = null;
+            if (phases.Contains("single", StringComparison.Ordinal))
+            {
+                var kite = corpus.Single(c => c.Name == "kite-2560x1600.jpg");
+                for (var i = 0; i < 3; i++)
+                {
+                    await UploadAndWaitAsync(client, kite.Bytes, kite.Name);
+                }
+
+                var results = new List<(double Ms, bool Ready, double AcceptedMs)>();
+                for (var i = 0; i < settings.Singles; i++)
+                {
+                    results.Add(await UploadAndWaitAsync(client, kite.Bytes, kite.Name));
+                    // Idle between uploads: the worker's and the services' background work settles.
+                    await Task.Delay(200);
+                }
+
+                single = Summarise(results);
+                log($"e2e: single 2560x1600 JPEG upload to Ready: p50 {single.P50Ms} ms, p95 {single.P95Ms} ms ({single.Count} uploads)");
+            }
+
+            UploadLoad? load = null;
+            if (phases.Contains("load", StringComparison.Ordinal))
+            {
+                load = await UploadsUnderLoadAsync(client, corpus, settings);
+                log($"e2e: {load.Concurrency} clients: {load.JobsPerSecond} jobs/s, p50 {load.Latency.P50Ms} ms, p95 {load.Latency.P95Ms} ms, p99 {load.Latency.P99Ms} ms, failed {load.Latency.Failed}");
+            }
+
+            InventoryReads? inventory = null;
+            if (phases.Contains("inventory", StringComparison.Ordinal))
+            {
+                var page = await http.GetFromJsonAsync<ProductPage>("/api/inventory/products?page=1&pageSize=24", StorefrontClient.Json);
+                var paths = page!.Items.Select(p => $"/api/inventory/products/{p.Id}").ToList();
+                var fixedRate = await FixedRateLoad.RunAsync(gateway, paths, settings.Rate, TimeSpan.FromSeconds(settings.RateSeconds), TimeSpan.FromSeconds(3));
+                log($"e2e: product reads at {settings.Rate}/s (cache {(settings.Cache ? "on" : "off")}): p50 {fixedRate.P50Ms} ms, p99 {fixedRate.P99Ms} ms, errors {fixedRate.Errors}, dropped {fixedRate.Dropped}");
+                var url = new Uri(gateway, paths[0]).ToString();
+                Wrk.Run(url, 16, 2);
+                var max = Wrk.Run(url, 16, settings.WrkSeconds);
+                log($"e2e: product reads flat out: {max.RequestsPerSecond} req/s, p99 {max.P99Ms} ms, errors {max.Errors}");
+                inventory = new InventoryReads(settings.Cache, fixedRate, max, $"wrk -t2 -c16 -d{settings.WrkSeconds}s --latency {gateway}api/inventory/products/{{id}}");
+            }
+
+            return new Result(settings.Engine, settings.Cache, $"{PollInterval.TotalMilliseconds} ms", Math.Round(startSeconds), commandLines,
+                memory, single, load, inventory, loadBefore, Machine.LoadAverage());
+        }
+        finally
+        {
+            await app.DisposeAsync();
+            try
+            {
+                Directory.Delete(data, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        }
+    }
+
+    private static void Configure(IDistributedApplicationTestingBuilder builder, Settings settings)
+    {
+        // Health checks fail, loudly, until each server is up: expected at start, noise in a benchmark's output.
+        builder.Services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Error)
+            .AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks", LogLevel.None)
+            .AddFilter("Aspire.Hosting", LogLevel.Critical));
+        foreach (var resource in builder.Resources.OfType<ProjectResource>())
+        {
+            var environment = new Dictionary<string, string>();
+            if (resource.Name.StartsWith("imageworker", StringComparison.Ordinal))
+            {
+                environment["Images__Engine"] = settings.Engine;
+                environment["Logging__LogLevel__Default"] = "Warning";
+                environment["VIPS_WARNING"] = "0";
+            }
+            else if (resource.Name.StartsWith("inventoryapi", StringComparison.Ordinal))
+            {
+                environment["Inventory__CacheProducts"] = settings.Cache ? "true" : "false";
+            }
+            else if (resource.Name == "gateway")
+            {
+                // The defaults (300 requests per 10 s, 20 uploads a minute per client) would answer a load run with 429s.
+                environment["Gateway__ApiRateLimit__PermitLimit"] = "1000000000";
+                environment["Gateway__UploadRateLimit__PermitLimit"] = "1000000000";
+            }
+
+            if (environment.Count > 0)
+            {
+                resource.Annotations.Add(new EnvironmentCallbackAnnotation((EnvironmentCallbackContext context) =>
+                {
+                    foreach (var (key, value) in environment)
+                    {
+                        context.EnvironmentVariables[key] = value;
+                    }
+                }));
+            }
+        }
+    }
+
+    /// <summary>Upload, then poll the status URL every 20 ms until Ready or Failed: the time from the start of the upload.</summary>
+    private static async Task<(double Ms, bool Ready, double AcceptedMs)> UploadAndWaitAsync(StorefrontClient client, byte[] bytes, string name)
+    {
+        var started = Stopwatch.GetTimestamp();
+        using var response = await client.UploadAsync(bytes, name);
+        if (response.StatusCode != HttpStatusCode.Accepted)
+        {
+            return (Stopwatch.GetElapsedTime(started).TotalMilliseconds, false, double.NaN);
+        }
+
+        var acceptedMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+        var accepted = (await response.Content.ReadFromJsonAsync<AcceptedUpload>(StorefrontClient.Json))!;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        while (true)
+        {
+            var upload = await client.GetUploadAsync(accepted.Id);
+            if (upload.Status is "Ready" or "Failed")
+            {
+                return (Stopwatch.GetElapsedTime(started).TotalMilliseconds, upload.Status == "Ready", acceptedMs);
+            }
+
+            await Task.Delay(PollInterval, timeout.Token);
+        }
+    }
+
+    private static async Task<UploadLoad> UploadsUnderLoadAsync(StorefrontClient client, IReadOnlyList<(string Name, byte[] Bytes)> corpus, Settings settings)
+    {
+        var load = Machine.LoadAverage();
+        var results = new ConcurrentBag<(double Ms, bool Ready, double AcceptedMs)>();
+        var next = -1;
+        var started = Stopwatch.GetTimestamp();
+        var stopStarting = TimeSpan.FromSeconds(settings.LoadSeconds);
+        long lastFinished = started;
+        await Task.WhenAll(Enumerable.Range(0, settings.Concurrency).Select(async _ =>
+        {
+            while (Stopwatch.GetElapsedTime(started) < stopStarting)
+            {
+                var n = Interlocked.Increment(ref next);
+                if (n >= settings.MaxUploads)
+                {
+                    return;
+                }
+
+                var image = corpus[n % corpus.Count];
+                results.Add(await UploadAndWaitAsync(client, image.Bytes, image.Name));
+                Interlocked.Exchange(ref lastFinished, Stopwatch.GetTimestamp());
+            }
+        }));
+
+        var seconds = (lastFinished - started) / (double)Stopwatch.Frequency;
+        var all = results.ToList();
+        return new UploadLoad(settings.Concurrency, Math.Round(seconds, 1), all.Count(r => r.Ready),
+            Math.Round(all.Count(r => r.Ready) / seconds, 2), Summarise(all), load);
+    }
+
+    private static Latencies Summarise(IReadOnlyList<(double Ms, bool Ready, double AcceptedMs)> results)
+    {
+        var ready = results.Where(r => r.Ready).Select(r => r.Ms).ToList();
+        return new Latencies(results.Count, results.Count(r => !r.Ready), Math.Round(Stats.Percentile(ready, 50)),
+            Math.Round(Stats.Percentile(ready, 95)), Math.Round(Stats.Percentile(ready, 99)), Math.Round(ready.DefaultIfEmpty(double.NaN).Max()),
+            Math.Round(Stats.Percentile(results.Where(r => r.Ready).Select(r => r.AcceptedMs).ToList(), 50)));
+    }
+
+    private sealed record ProductPage(IReadOnlyList<ProductDto> Items);
+}

@@ -1,0 +1,88 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Reference.Bench.Report;
+
+/// <summary>
+/// One run's record, bench/results/{date}.json: a section per benchmark, saved after each one so a
+/// run cut short keeps what it measured. Re-running one benchmark replaces only its section.
+/// </summary>
+public sealed class BenchResults
+{
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+
+    /// <summary>One line: what a child process prints for its parent.</summary>
+    public static readonly JsonSerializerOptions Line = new(JsonSerializerDefaults.Web);
+
+    private readonly JsonObject _root;
+
+    private BenchResults(string path, JsonObject root)
+    {
+        Path = path;
+        _root = root;
+    }
+
+    public string Path { get; }
+
+    public JsonObject Root => _root;
+
+    public static BenchResults Open(string path) =>
+        new(path, File.Exists(path) ? JsonNode.Parse(File.ReadAllText(path))!.AsObject() : new JsonObject());
+
+    public void Set<T>(string section, T value)
+    {
+        _root[section] = JsonSerializer.SerializeToNode(value, Json);
+        _root["machine"] = JsonSerializer.SerializeToNode(Machine.Describe(), Json);
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(Path))!);
+        File.WriteAllText(Path, _root.ToJsonString(Json));
+    }
+
+    public T? Get<T>(string section) => _root[section] is { } node ? node.Deserialize<T>(Json) : default;
+}
+
+public sealed record MachineInfo(string Date, int Cores, string Cpu, string Os, string Dotnet);
+
+public static class Machine
+{
+    public static MachineInfo Describe() => new(
+        DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'", System.Globalization.CultureInfo.InvariantCulture),
+        Environment.ProcessorCount,
+        File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "unknown",
+        System.Runtime.InteropServices.RuntimeInformation.OSDescription,
+        Environment.Version.ToString());
+
+    /// <summary>The 1-minute load average: the machine is shared, so every figure is stored with it.</summary>
+    public static double LoadAverage() =>
+        double.Parse(File.ReadAllText("/proc/loadavg").Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>Peak and current resident memory of a process, in MB (VmHWM, VmRSS).</summary>
+    public static (double PeakMb, double CurrentMb) Memory(int pid = 0)
+    {
+        var status = File.ReadAllLines(pid == 0 ? "/proc/self/status" : $"/proc/{pid}/status");
+        double Read(string key) => double.Parse(status.First(l => l.StartsWith(key, StringComparison.Ordinal))
+            .Split(':', 2)[1].Trim().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture) / 1024.0;
+        return (Read("VmHWM"), Read("VmRSS"));
+    }
+
+    /// <summary>Resets this process's peak resident memory to its current value (Linux: clear_refs 5).</summary>
+    public static void ResetPeakMemory() => File.WriteAllText("/proc/self/clear_refs", "5");
+}
+
+public static class Stats
+{
+    public static double Percentile(IReadOnlyList<double> values, double p)
+    {
+        if (values.Count == 0)
+        {
+            return double.NaN;
+        }
+
+        var sorted = values.Order().ToArray();
+        var rank = p / 100.0 * (sorted.Length - 1);
+        var low = (int)Math.Floor(rank);
+        var high = (int)Math.Ceiling(rank);
+        return sorted[low] + (sorted[high] - sorted[low]) * (rank - low);
+    }
+
+    public static double Median(IReadOnlyList<double> values) => Percentile(values, 50);
+}

@@ -1,0 +1,305 @@
+using System.Globalization;
+using System.Text;
+using System.Text.RegularExpressions;
+using Reference.Bench.EndToEnd;
+using Reference.Bench.Engine;
+using Reference.Bench.Gateway;
+using Reference.Tests.Support;
+
+namespace Reference.Bench.Report;
+
+/// <summary>
+/// Rewrites the generated parts of docs/performance.md (between <c>&lt;!-- bench:NAME --&gt;</c> and
+/// <c>&lt;!-- /bench:NAME --&gt;</c>) from a results file, and draws the engine chart.
+/// The prose around them is written by people and left alone.
+/// </summary>
+public static class MarkdownReport
+{
+    // The peer in issue 9: Flask + Celery (acks_late, prefetch 1, Redis) + Pillow, same kind of machine.
+    private const double PeerJobsPerSecond = 10.5;
+    private const double PeerP50UnderLoadMs = 750;
+    private const double PeerSingleMs = 154;
+
+    private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
+
+    public static string DocsFolder => Path.Combine(RepoPaths.Root, "docs");
+
+    public static void Write(BenchResults results, string docs, Action<string> log)
+    {
+        var path = Path.Combine(docs, "performance.md");
+        var text = File.Exists(path) ? File.ReadAllText(path) : "# Performance\n";
+        var sections = new Dictionary<string, string>
+        {
+            ["run"] = RunSection(results),
+            ["goals"] = GoalsSection(results),
+            ["engine"] = EngineSection(results),
+            ["scaling"] = ScalingSection(results),
+            ["e2e"] = EndToEndSection(results),
+            ["gateway"] = GatewaySection(results),
+            ["inventory"] = InventorySection(results),
+        };
+        foreach (var (name, body) in sections)
+        {
+            var block = $"<!-- bench:{name} -->\n{body.TrimEnd()}\n<!-- /bench:{name} -->";
+            var pattern = new Regex($@"<!-- bench:{name} -->.*?<!-- /bench:{name} -->", RegexOptions.Singleline);
+            text = pattern.IsMatch(text) ? pattern.Replace(text, block.Replace("$", "$$", StringComparison.Ordinal)) : text + "\n" + block + "\n";
+        }
+
+        File.WriteAllText(path, text);
+        if (results.Get<EngineBench.Result>("engine") is { } engine)
+        {
+            Directory.CreateDirectory(Path.Combine(docs, "images"));
+            File.WriteAllText(Path.Combine(docs, "images", "engine-ms-per-job.svg"), Chart.EngineBars(engine));
+        }
+
+        log($"report: wrote {path}");
+    }
+
+    private static string F(double value, string format = "0.#") => double.IsNaN(value) ? "–" : value.ToString(format, Invariant);
+
+    private static string RunSection(BenchResults results)
+    {
+        var machine = results.Get<MachineInfo>("machine");
+        var sb = new StringBuilder();
+        sb.AppendLine($"Results file: `bench/results/{Path.GetFileName(results.Path)}`. Last written {machine?.Date}; " +
+            $"{machine?.Cores} cores (`nproc`), CPU \"{machine?.Cpu}\", {machine?.Os}, .NET {machine?.Dotnet}.");
+        sb.AppendLine();
+        sb.AppendLine("| benchmark | 1-min load average before → after |");
+        sb.AppendLine("| --- | --- |");
+        if (results.Get<EngineBench.Result>("engine") is { } e)
+        {
+            sb.AppendLine($"| engine | {F(e.LoadBefore, "0.0")} → {F(e.LoadAfter, "0.0")} |");
+        }
+
+        if (results.Get<ScalingBench.Result>("scaling") is { } s)
+        {
+            sb.AppendLine($"| scaling | {string.Join(", ", s.Runs.Select(r => F(r.Load, "0.0")))} (at the start of each run) |");
+        }
+
+        if (results.Get<GatewayBench.Result>("gateway") is { } g)
+        {
+            sb.AppendLine($"| gateway | {string.Join(", ", g.Runs.Select(r => F(r.Load, "0.0")))} (at the start of each run) |");
+        }
+
+        foreach (var name in new[] { "e2e-imagesharp", "e2e-libvips" })
+        {
+            if (results.Get<EndToEndBench.Result>(name) is { } r)
+            {
+                sb.AppendLine($"| {name} | {F(r.LoadBefore, "0.0")} → {F(r.LoadAfter, "0.0")} |");
+            }
+        }
+
+        return sb.ToString();
+    }
+
+    private static string Met(bool met) => met ? "met" : "**missed**";
+
+    private static string GoalsSection(BenchResults results)
+    {
+        var sb = new StringBuilder();
+        sb.AppendLine("| goal | measured | |");
+        sb.AppendLine("| --- | --- | --- |");
+        var engine = results.Get<EngineBench.Result>("engine");
+        if (engine is not null && engine.CorpusMs.TryGetValue(EngineBench.ImageSharp, out var sharp) && engine.CorpusMs.TryGetValue(EngineBench.LibVips, out var vips))
+        {
+            var ratio = sharp / vips;
+            sb.AppendLine($"| ImageSharp ≤ 1.3× libvips per job over the corpus | {F(ratio, "0.00")}× ({F(sharp, "0")} vs {F(vips, "0")} ms per corpus pass; first version {F(engine.CorpusMs.GetValueOrDefault(EngineBench.FirstVersion, double.NaN), "0")} ms) | {Met(ratio <= 1.3)}; libvips is the opt-in `Images:Engine=LibVips` |");
+        }
+
+        var scaling = results.Get<ScalingBench.Result>("scaling");
+        foreach (var s in scaling?.Engines ?? [])
+        {
+            sb.AppendLine($"| 1 → 2 worker processes ≥ 1.8× ({s.Engine}) | {F(s.Speedup, "0.00")}× ({F(s.OneProcessJobsPerSecond, "0.00")} → {F(s.TwoProcessJobsPerSecond, "0.00")} jobs/s) | {Met(s.Speedup >= 1.8)} |");
+        }
+
+        foreach (var name in new[] { "e2e-imagesharp", "e2e-libvips" })
+        {
+            if (results.Get<EndToEndBench.Result>(name) is not { } r)
+            {
+                continue;
+            }
+
+            var raw = scaling?.Engines.FirstOrDefault(s => string.Equals(s.Engine, r.Engine, StringComparison.OrdinalIgnoreCase))?.TwoProcessJobsPerSecond;
+            if (r.Load is { } load)
+            {
+                if (raw is { } rawJobs)
+                {
+                    sb.AppendLine($"| end to end ≥ 80% of the raw pipeline ({r.Engine}) | {F(load.JobsPerSecond, "0.00")} vs {F(rawJobs, "0.00")} jobs/s = {F(100 * load.JobsPerSecond / rawJobs, "0")}% | {Met(load.JobsPerSecond >= 0.8 * rawJobs)} |");
+                }
+
+                sb.AppendLine($"| end to end ≥ 1.5× the peer's 10.5 jobs/s ({r.Engine}) | {F(load.JobsPerSecond, "0.00")} jobs/s = {F(load.JobsPerSecond / PeerJobsPerSecond, "0.00")}× | {Met(load.JobsPerSecond >= 1.5 * PeerJobsPerSecond)} |");
+            }
+
+            if (r.Single is { } single)
+            {
+                sb.AppendLine($"| one 2560×1600 JPEG Ready < 150 ms p50 (issue 4: < 300 ms) ({r.Engine}) | {F(single.P50Ms, "0")} ms | {Met(single.P50Ms < 150)}{(single.P50Ms < 300 ? "; issue 4's 300 ms met" : "")} |");
+            }
+
+            if (r.WorkerMemory is { Count: > 0 } memory)
+            {
+                var peak = memory.Max(m => m.PeakRssMb);
+                sb.AppendLine($"| worker peak RSS on the 14.7 MP photo < 400 MB ({r.Engine}) | {F(peak, "0")} MB | {Met(peak < 400)} |");
+            }
+        }
+
+        if (results.Get<GatewayBench.Result>("gateway") is { } g && g.Targets.FirstOrDefault(t => t.Target == "gateway") is { } gw)
+        {
+            sb.AppendLine($"| gateway ≥ 0.7× nginx req/s | {F(gw.RequestsVersusNginx, "0.00")}× | {Met(gw.RequestsVersusNginx >= 0.7)} |");
+            sb.AppendLine($"| gateway p99 ≤ 2× nginx | {F(gw.P99VersusNginx, "0.00")}× | {Met(gw.P99VersusNginx <= 2)} |");
+        }
+
+        var cached = Inventory(results, cache: true);
+        var uncached = Inventory(results, cache: false);
+        if (cached is not null)
+        {
+            sb.AppendLine($"| cached product reads p99 < 5 ms at 1,000 req/s | {F(cached.FixedRate.P99Ms, "0.0")} ms | {Met(cached.FixedRate.P99Ms < 5)} |");
+        }
+
+        if (cached is not null && uncached is not null)
+        {
+            var ratio = cached.MaxThroughput.RequestsPerSecond / uncached.MaxThroughput.RequestsPerSecond;
+            sb.AppendLine($"| cached ≥ 5× uncached max throughput | {F(ratio, "0.0")}× | {Met(ratio >= 5)} |");
+        }
+
+        return sb.ToString();
+    }
+
+    private static EndToEndBench.InventoryReads? Inventory(BenchResults results, bool cache) =>
+        new[] { "e2e-imagesharp", "e2e-libvips" }.Select(results.Get<EndToEndBench.Result>)
+            .Select(r => r?.Inventory).FirstOrDefault(i => i is not null && i.Cache == cache);
+
+    private static string EngineSection(BenchResults results)
+    {
+        if (results.Get<EngineBench.Result>("engine") is not { } engine)
+        {
+            return "_Not run yet._";
+        }
+
+        var engines = engine.Images.Select(i => i.Engine).Distinct().ToList();
+        var sb = new StringBuilder();
+        sb.AppendLine($"Median of {engine.Runs} warm runs ({engine.Warmups} warm-ups) per image and engine, ms per job; peak RSS of a process that ran only that job (MB, whole process).");
+        sb.AppendLine();
+        sb.AppendLine("| image | " + string.Join(" | ", engines.Select(e => $"{e} ms")) + " | imagesharp ÷ libvips | " + string.Join(" | ", engines.Select(e => $"{e} peak MB")) + " |");
+        sb.AppendLine("| --- | " + string.Join(" | ", engines.Select(_ => "---:")) + " | ---: | " + string.Join(" | ", engines.Select(_ => "---:")) + " |");
+        foreach (var image in engine.Images.Select(i => i.Image).Distinct())
+        {
+            var row = engines.Select(e => engine.Images.Single(i => i.Image == image && i.Engine == e)).ToList();
+            var sharp = row.FirstOrDefault(r => r.Engine == EngineBench.ImageSharp)?.MedianMs ?? double.NaN;
+            var vips = row.FirstOrDefault(r => r.Engine == EngineBench.LibVips)?.MedianMs ?? double.NaN;
+            sb.AppendLine($"| {image} | " + string.Join(" | ", row.Select(r => F(r.MedianMs, "0"))) + $" | {F(sharp / vips, "0.00")}× | "
+                + string.Join(" | ", row.Select(r => r.PeakRssMb is { } p ? F(p, "0") : "–")) + " |");
+        }
+
+        var corpusSharp = engine.CorpusMs.GetValueOrDefault(EngineBench.ImageSharp, double.NaN);
+        var corpusVips = engine.CorpusMs.GetValueOrDefault(EngineBench.LibVips, double.NaN);
+        sb.AppendLine("| **corpus (sum)** | " + string.Join(" | ", engines.Select(e => "**" + F(engine.CorpusMs[e], "0") + "**")) +
+            $" | **{F(corpusSharp / corpusVips, "0.00")}×** | " + string.Join(" | ", engines.Select(_ => "")) + " |");
+        sb.AppendLine();
+        sb.AppendLine("![ms per job, per corpus image and engine](images/engine-ms-per-job.svg)");
+        return sb.ToString();
+    }
+
+    private static string ScalingSection(BenchResults results)
+    {
+        if (results.Get<ScalingBench.Result>("scaling") is not { } scaling)
+        {
+            return "_Not run yet._";
+        }
+
+        var sb = new StringBuilder();
+        sb.AppendLine($"{scaling.Rounds} rounds of {F(scaling.SecondsPerRun, "0")} s per configuration, jobs cycling over the corpus, mean of the rounds.");
+        sb.AppendLine();
+        sb.AppendLine("| engine | 1 process, jobs/s | 2 processes, jobs/s | speed-up |");
+        sb.AppendLine("| --- | ---: | ---: | ---: |");
+        foreach (var s in scaling.Engines)
+        {
+            sb.AppendLine($"| {s.Engine} | {F(s.OneProcessJobsPerSecond, "0.00")} | {F(s.TwoProcessJobsPerSecond, "0.00")} | {F(s.Speedup, "0.00")}× |");
+        }
+
+        return sb.ToString();
+    }
+
+    private static string EndToEndSection(BenchResults results)
+    {
+        var runs = new[] { "e2e-imagesharp", "e2e-libvips" }.Select(results.Get<EndToEndBench.Result>).Where(r => r is not null).Cast<EndToEndBench.Result>().ToList();
+        if (runs.Count == 0)
+        {
+            return "_Not run yet._";
+        }
+
+        var scaling = results.Get<ScalingBench.Result>("scaling");
+        var sb = new StringBuilder();
+        sb.AppendLine("Every upload is timed from the start of its POST until a GET of its status URL, **polled every 20 ms**, says Ready (as the peer's driver did; the polling costs the front end CPU). The load driver runs on the same 2 cores.");
+        sb.AppendLine();
+        sb.AppendLine("| | " + string.Join(" | ", runs.Select(r => r.Engine)) + " | peer (issue 9) |");
+        sb.AppendLine("| --- | " + string.Join(" | ", runs.Select(_ => "---:")) + " | ---: |");
+        string Row(string label, Func<EndToEndBench.Result, string> cell, string peer) => $"| {label} | " + string.Join(" | ", runs.Select(cell)) + $" | {peer} |";
+        sb.AppendLine(Row("uploads at 8 clients, jobs/s", r => F(r.Load?.JobsPerSecond ?? double.NaN, "0.00"), F(PeerJobsPerSecond)));
+        sb.AppendLine(Row("… p50 / p95 / p99 ms", r => r.Load is { } l ? $"{F(l.Latency.P50Ms, "0")} / {F(l.Latency.P95Ms, "0")} / {F(l.Latency.P99Ms, "0")}" : "–", $"{F(PeerP50UnderLoadMs)} / – / –"));
+        sb.AppendLine(Row("… uploads (failed)", r => r.Load is { } l ? $"{l.Completed} ({l.Latency.Failed}) in {F(l.Seconds, "0")} s" : "–", "–"));
+        sb.AppendLine(Row("raw pipeline, 2 processes, jobs/s", r => F(scaling?.Engines.FirstOrDefault(s => string.Equals(s.Engine, r.Engine, StringComparison.OrdinalIgnoreCase))?.TwoProcessJobsPerSecond ?? double.NaN, "0.00"), "–"));
+        sb.AppendLine(Row("end to end ÷ raw", r =>
+        {
+            var raw = scaling?.Engines.FirstOrDefault(s => string.Equals(s.Engine, r.Engine, StringComparison.OrdinalIgnoreCase))?.TwoProcessJobsPerSecond;
+            return r.Load is { } l && raw is { } v ? F(100 * l.JobsPerSecond / v, "0") + "%" : "–";
+        }, "–"));
+        sb.AppendLine(Row("one 2560×1600 JPEG on an idle system, p50 / p95 ms", r => r.Single is { } s ? $"{F(s.P50Ms, "0")} / {F(s.P95Ms, "0")} ({s.Count} uploads)" : "–", F(PeerSingleMs) + " (p50)"));
+        sb.AppendLine(Row("… of which the upload request until 202, p50 ms", r => r.Single is { } s ? F(s.AcceptedP50Ms, "0") : "–", "–"));
+        sb.AppendLine(Row("worker peak RSS, 14.7 MP photo, 2 jobs per worker, MB", r => r.WorkerMemory is { } m ? string.Join(" / ", m.Select(w => F(w.PeakRssMb, "0"))) : "–", "–"));
+        sb.AppendLine(Row("AppHost start to all healthy, s", r => F(r.StartSeconds, "0"), "–"));
+        return sb.ToString();
+    }
+
+    private static string GatewaySection(BenchResults results)
+    {
+        if (results.Get<GatewayBench.Result>("gateway") is not { } gateway)
+        {
+            return "_Not run yet._";
+        }
+
+        var sb = new StringBuilder();
+        sb.AppendLine($"`{gateway.WrkCommand}`, {gateway.Rounds} rounds in alternating order, median of the rounds.");
+        sb.AppendLine();
+        sb.AppendLine("| proxy | req/s | p50 ms | p99 ms | req/s ÷ nginx | p99 ÷ nginx | errors |");
+        sb.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+        foreach (var t in gateway.Targets)
+        {
+            sb.AppendLine($"| {t.Target}: {t.Description} | {F(t.RequestsPerSecond, "0")} | {F(t.P50Ms, "0.00")} | {F(t.P99Ms, "0.00")} | {F(t.RequestsVersusNginx, "0.00")}× | {F(t.P99VersusNginx, "0.00")}× | {t.Errors} |");
+        }
+
+        return sb.ToString();
+    }
+
+    private static string InventorySection(BenchResults results)
+    {
+        var cached = Inventory(results, cache: true);
+        var uncached = Inventory(results, cache: false);
+        if (cached is null && uncached is null)
+        {
+            return "_Not run yet._";
+        }
+
+        var sb = new StringBuilder();
+        sb.AppendLine("`GET /api/inventory/products/{id}` through the gateway, cycling over the 24 demo products. Fixed rate: open-loop, latency from each request's scheduled time (bench/Bench/Load/FixedRateLoad.cs), 3 s warm-up. Flat out: wrk, closed-loop.");
+        sb.AppendLine();
+        sb.AppendLine("| product cache | fixed rate, req/s | p50 ms | p90 ms | p99 ms | errors / dropped | flat out req/s (wrk -c16) | flat out p99 ms |");
+        sb.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+        foreach (var r in new[] { cached, uncached })
+        {
+            if (r is null)
+            {
+                continue;
+            }
+
+            sb.AppendLine($"| {(r.Cache ? "on" : "off")} | {F(r.FixedRate.AchievedRate, "0")} | {F(r.FixedRate.P50Ms, "0.00")} | {F(r.FixedRate.P90Ms, "0.00")} | {F(r.FixedRate.P99Ms, "0.00")} | {r.FixedRate.Errors} / {r.FixedRate.Dropped} | {F(r.MaxThroughput.RequestsPerSecond, "0")} | {F(r.MaxThroughput.P99Ms, "0.0")} |");
+        }
+
+        if (cached is not null && uncached is not null)
+        {
+            sb.AppendLine();
+            sb.AppendLine($"Cached ÷ uncached flat-out throughput: {F(cached.MaxThroughput.RequestsPerSecond / uncached.MaxThroughput.RequestsPerSecond, "0.0")}×.");
+        }
+
+        return sb.ToString();
+    }
+}
