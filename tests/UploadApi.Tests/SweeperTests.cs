@@ -92,7 +92,8 @@ public sealed class SweeperTests(UploadApiFixture fixture)
 
             var row = await ReadRowAsync(id);
             Assert.Equal(UploadStatus.Pending, row.Status);
-            Assert.Equal(0, row.Attempts); // the failed publish does not count as an attempt
+            // The failed first publish does not count; a sweeper pass racing this read may have claimed it once.
+            Assert.InRange(row.Attempts, 0, 1);
 
             // Degraded, not unhealthy: the gateway keeps sending uploads to a replica that can still accept them.
             var health = await Eventually(async () => await (await admin.GetAsync("/health")).Content.ReadAsStringAsync(),
