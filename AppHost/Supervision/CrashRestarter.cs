@@ -43,18 +43,29 @@ internal sealed class CrashRestarter(
 
             var state = change.Snapshot.State?.Text;
             var crashes = _crashes.GetOrAdd(change.ResourceId, _ => new Crashes());
-            var stoppedOnPurpose = crashes.LastState == KnownResourceStates.Stopping;
-            crashes.LastState = state ?? crashes.LastState;
+            // A stop command passes through Stopping, and DCP may then report exit code -1: that is an
+            // operator's choice, not a crash. The mark holds until the resource starts again, since a
+            // late snapshot of the still-running process can arrive between Stopping and the exit.
+            if (state == KnownResourceStates.Stopping)
+            {
+                crashes.StopRequestedAt ??= DateTime.UtcNow;
+                continue;
+            }
+
+            if (state == KnownResourceStates.Starting
+                || (state == KnownResourceStates.Running && change.Snapshot.StartTimeStamp?.ToUniversalTime() > crashes.StopRequestedAt))
+            {
+                crashes.StopRequestedAt = null;
+            }
+
             if (state == KnownResourceStates.Running)
             {
                 crashes.RunningSince ??= DateTime.UtcNow;
                 continue;
             }
 
-            // A stop command passes through Stopping and DCP may then report exit code -1: that is
-            // an operator's choice, not a crash.
             var crashed = (state == KnownResourceStates.Finished || state == KnownResourceStates.Exited)
-                          && change.Snapshot.ExitCode is { } code && code != 0 && !stoppedOnPurpose;
+                          && change.Snapshot.ExitCode is { } code && code != 0 && crashes.StopRequestedAt is null;
             if (!crashed || crashes.RestartPending)
             {
                 continue;
@@ -117,6 +128,7 @@ internal sealed class CrashRestarter(
 
         public bool RestartPending { get; set; }
 
-        public string? LastState { get; set; }
+        /// <summary>When a stop command was seen; null once the resource starts again.</summary>
+        public DateTime? StopRequestedAt { get; set; }
     }
 }
