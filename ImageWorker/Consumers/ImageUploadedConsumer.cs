@@ -36,19 +36,32 @@ public sealed class ImageUploadedConsumer(
             return;
         }
 
-        // Count deliveries, not the in-memory retries of one delivery.
-        if (context.GetRetryAttempt() == 0)
+        var unfinished = await attempts.StartAsync(job.UploadId);
+        try
         {
-            var started = await attempts.RecordStartAsync(job.UploadId, context.ReceiveContext.Redelivered);
-            var limit = options.Value.MaxProcessingAttempts;
-            if (started > limit)
+            await ProcessAsync(context, unfinished);
+        }
+        finally
+        {
+            // Not reached when the process dies mid-job: that start stays counted.
+            if (unfinished is not null)
             {
-                logger.LogError("Upload {UploadId} was started {Count} times without finishing; failing it.", job.UploadId, started);
-                variantWriter.DeleteVariants(job.UploadId);
-                await context.Publish(new ImageProcessingFailed(job.UploadId, job.ProductId,
-                    $"Processing was started {limit} times without finishing (the image may crash the worker); it is not tried again."));
-                return;
+                await attempts.FinishAsync(job.UploadId);
             }
+        }
+    }
+
+    private async Task ProcessAsync(ConsumeContext<ImageUploaded> context, long? unfinishedStarts)
+    {
+        var job = context.Message;
+        var limit = options.Value.MaxProcessingAttempts;
+        if (unfinishedStarts > limit)
+        {
+            logger.LogError("Upload {UploadId} was started {Count} times without finishing; failing it.", job.UploadId, unfinishedStarts - 1);
+            variantWriter.DeleteVariants(job.UploadId);
+            await context.Publish(new ImageProcessingFailed(job.UploadId, job.ProductId,
+                $"Processing was started {limit} times without finishing (the image may crash the worker); it is not tried again."));
+            return;
         }
 
         if (job.ProductId is { } productId && productId == faultInjection.Value.CrashOnProductId)

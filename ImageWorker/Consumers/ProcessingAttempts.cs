@@ -3,37 +3,29 @@ using StackExchange.Redis;
 namespace Reference.ImageWorker.Consumers;
 
 /// <summary>
-/// Counts how often a worker has started on each upload, in Redis so every replica shares the count.
+/// Counts, per upload, the starts that never finished, in Redis so every replica shares the count.
 /// It is what stops a job that kills the worker process (the broker would redeliver it forever):
 /// the start after the limit fails the upload instead of running it again.
-/// Only a redelivery (the broker hands the job out again because the worker holding it died or
-/// lost its connection) adds to the count. A fresh copy of the job, such as the sweeper's
-/// republish of an upload that waited long in the queue, only records the first start: copies
-/// of a good job processed side by side must not add up to a false "poison".
+/// Every start adds one and every end, however it ended (done, failed, an exception, the broker
+/// connection lost mid-job), takes it back. What is left is the starts whose process died while
+/// working, plus copies running right now. So a broker restart or a sweeper's republish, which
+/// redeliver a job that then finishes, never count towards a false "poison".
 /// </summary>
 public sealed class ProcessingAttempts(IConnectionMultiplexer redis, ILogger<ProcessingAttempts> logger)
 {
     private static readonly TimeSpan KeptFor = TimeSpan.FromDays(2);
 
-    /// <summary>Records one more start and returns the count so far, or null when Redis cannot be reached.</summary>
-    /// <param name="redelivered">The broker redelivered this job (<c>ReceiveContext.Redelivered</c>).</param>
-    public async Task<long?> RecordStartAsync(Guid uploadId, bool redelivered)
+    /// <summary>
+    /// Records a start and returns the unfinished starts so far, this one included, or null when
+    /// Redis cannot be reached (then there is nothing to <see cref="FinishAsync"/>).
+    /// </summary>
+    public async Task<long?> StartAsync(Guid uploadId)
     {
         var key = Key(uploadId);
         try
         {
             var database = redis.GetDatabase();
-            long count;
-            if (redelivered)
-            {
-                count = await database.StringIncrementAsync(key);
-            }
-            else
-            {
-                await database.StringSetAsync(key, 1, when: When.NotExists);
-                count = (long)await database.StringGetAsync(key);
-            }
-
+            var count = await database.StringIncrementAsync(key);
             await database.KeyExpireAsync(key, KeptFor, flags: CommandFlags.FireAndForget);
             return count;
         }
@@ -42,6 +34,20 @@ public sealed class ProcessingAttempts(IConnectionMultiplexer redis, ILogger<Pro
             // Fail open: an outage of the cache must not stop image processing; only the poison guard is lost meanwhile.
             logger.LogWarning(e, "Could not count the processing attempts of upload {UploadId}; processing it anyway.", uploadId);
             return null;
+        }
+    }
+
+    /// <summary>Takes back a start recorded by <see cref="StartAsync"/>: the process lived to see the job end.</summary>
+    public async Task FinishAsync(Guid uploadId)
+    {
+        try
+        {
+            await redis.GetDatabase().StringDecrementAsync(Key(uploadId));
+        }
+        catch (RedisException e)
+        {
+            // The start stays counted: the job is one crash nearer the limit than it should be, no worse.
+            logger.LogWarning(e, "Could not record the end of processing upload {UploadId}.", uploadId);
         }
     }
 

@@ -31,7 +31,7 @@ public sealed class ImageUploadedConsumerTests(MessagingServers messaging) : IAs
             processed.Variants.Select(v => (v.Name, v.Width, v.Height)));
         Assert.All(processed.Variants, v => Assert.Equal(v.Bytes, new FileInfo(_storage.VariantPath(v.Key)).Length));
         Assert.Single(_events.Of<ImageProcessingStarted>(e => e.UploadId == job.UploadId));
-        Assert.Equal(1, (long)await Redis().StringGetAsync(ProcessingAttempts.Key(job.UploadId)));
+        Assert.Equal(0, await UnfinishedStartsAsync(job.UploadId));
     }
 
     [Fact]
@@ -143,10 +143,31 @@ public sealed class ImageUploadedConsumerTests(MessagingServers messaging) : IAs
 
         var fault = await _events.WaitForAsync<Fault<ImageUploaded>>(f => f.Message.UploadId == job.UploadId);
         Assert.Contains(fault.Exceptions, e => e.ExceptionType.Contains("IOException", StringComparison.Ordinal));
-        // The first try and three retries of the same delivery; all count as one start.
+        // The first try and three retries of the same delivery, each of which ended: none counts
+        // towards the poison limit, so a later copy of the job (the sweeper's) is processed normally.
         Assert.Equal(4, _events.Of<ImageProcessingStarted>(e => e.UploadId == job.UploadId).Count);
-        Assert.Equal(1, (long)await Redis().StringGetAsync(ProcessingAttempts.Key(job.UploadId)));
+        Assert.Equal(0, await UnfinishedStartsAsync(job.UploadId));
         Assert.Empty(_events.Of<ImageProcessingFailed>(e => e.UploadId == job.UploadId));
+    }
+
+    [Fact]
+    public async Task Only_starts_that_never_ended_count_towards_the_poison_limit()
+    {
+        var attempts = new ProcessingAttempts(RedisConnection(), Microsoft.Extensions.Logging.Abstractions.NullLogger<ProcessingAttempts>.Instance);
+        var uploadId = Guid.NewGuid();
+
+        // Three deliveries that ended (done, failed, or cut off by a broker restart), one at a time.
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal(1, await attempts.StartAsync(uploadId));
+            await attempts.FinishAsync(uploadId);
+        }
+
+        // Two starts whose process died: nothing took them back.
+        Assert.Equal(1, await attempts.StartAsync(uploadId));
+        Assert.Equal(2, await attempts.StartAsync(uploadId));
+        Assert.Equal(3, await attempts.StartAsync(uploadId));
+        Assert.True(await Redis().KeyTimeToLiveAsync(ProcessingAttempts.Key(uploadId)) > TimeSpan.FromDays(1));
     }
 
     [Fact]
@@ -263,8 +284,12 @@ public sealed class ImageUploadedConsumerTests(MessagingServers messaging) : IAs
         return process;
     }
 
-    private IDatabase Redis() =>
-        (_redis ??= ConnectionMultiplexer.Connect(_servers.RedisConnectionString)).GetDatabase();
+    private IDatabase Redis() => RedisConnection().GetDatabase();
+
+    private ConnectionMultiplexer RedisConnection() => _redis ??= ConnectionMultiplexer.Connect(_servers.RedisConnectionString);
+
+    private async Task<long> UnfinishedStartsAsync(Guid uploadId) =>
+        (long)await Redis().StringGetAsync(ProcessingAttempts.Key(uploadId));
 
     private async Task WithChannelAsync(Func<IChannel, Task> action)
     {
