@@ -2,6 +2,8 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Logging;
+using MySqlConnector;
 
 namespace Microsoft.Extensions.Hosting;
 
@@ -53,4 +55,72 @@ public static class MySqlExtensions
 
     public static ServerVersion GetServerVersion(IConfiguration configuration) =>
         ServerVersion.Parse(configuration[ServerVersionKey] ?? DefaultServerVersion);
+
+    /// <summary>
+    /// Applies <typeparamref name="TContext"/>'s checked-in migrations, then <paramref name="afterMigrate"/>
+    /// (seeding, say), before the service takes requests. Replicas start together, so this runs under
+    /// a server-side named lock on the database (GET_LOCK): they take turns, and the later ones find
+    /// nothing left to do instead of racing on the same DDL. Retries while the server is still coming up.
+    /// </summary>
+    public static async Task MigrateUnderLockAsync<TContext>(
+        this IServiceProvider services,
+        Func<TContext, CancellationToken, Task>? afterMigrate = null,
+        CancellationToken cancellationToken = default)
+        where TContext : DbContext
+    {
+        var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(MySqlExtensions));
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromMinutes(2));
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await using var scope = services.CreateAsyncScope();
+                await MigrateUnderLockAsync(scope.ServiceProvider.GetRequiredService<TContext>(), afterMigrate, timeout.Token);
+                return;
+            }
+            catch (MySqlException e) when (!timeout.IsCancellationRequested && IsStartingUp(e))
+            {
+                logger.LogWarning("Database {Context} not reachable yet (attempt {Attempt}): {Message}", typeof(TContext).Name, attempt, e.Message);
+                await Task.Delay(TimeSpan.FromSeconds(Math.Min(attempt, 5)), timeout.Token);
+            }
+        }
+    }
+
+    private static async Task MigrateUnderLockAsync<TContext>(
+        TContext db, Func<TContext, CancellationToken, Task>? afterMigrate, CancellationToken cancellationToken)
+        where TContext : DbContext
+    {
+        // GET_LOCK belongs to the session, so the lock has its own connection, open from lock to release.
+        await using var lockConnection = new MySqlConnection(db.Database.GetConnectionString());
+        await lockConnection.OpenAsync(cancellationToken);
+        var lockName = $"migrate:{lockConnection.Database}";
+        await using (var acquire = new MySqlCommand("SELECT GET_LOCK(@name, 120)", lockConnection))
+        {
+            acquire.Parameters.AddWithValue("@name", lockName);
+            if (Convert.ToInt64(await acquire.ExecuteScalarAsync(cancellationToken) ?? 0L) != 1)
+            {
+                throw new TimeoutException($"Another replica held {lockName} for two minutes.");
+            }
+        }
+
+        try
+        {
+            await db.Database.MigrateAsync(cancellationToken);
+            if (afterMigrate is not null)
+            {
+                await afterMigrate(db, cancellationToken);
+            }
+        }
+        finally
+        {
+            await using var release = new MySqlCommand("SELECT RELEASE_LOCK(@name)", lockConnection);
+            release.Parameters.AddWithValue("@name", lockName);
+            await release.ExecuteScalarAsync(CancellationToken.None);
+        }
+    }
+
+    // The server still starting, or the AppHost not done creating the database.
+    private static bool IsStartingUp(MySqlException e) =>
+        e.IsTransient || e.ErrorCode is MySqlErrorCode.UnableToConnectToHost or MySqlErrorCode.UnknownDatabase;
 }

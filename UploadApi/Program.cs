@@ -12,7 +12,7 @@ app.UseStatusCodePages();
 app.MapDefaultEndpoints();
 app.MapUploadsApi();
 
-await app.MigrateUploadDatabaseAsync();
+await app.Services.MigrateUnderLockAsync<UploadDbContext>();
 app.Run();
 
 public partial class Program;
