@@ -36,7 +36,7 @@ builder.AddReplicas<Projects.ImageWorker>("imageworker", builder.ReplicaCount("I
     .WithEnvironment("Storage__Root", imageStorage));
 
 builder.AddProject<Projects.Gateway>("gateway", launchProfileName: null)
-    .WithHttpEndpoint(port: builder.Configuration.GetValue("Gateway:Port", 8080), name: "http")
+    .WithHttpEndpoint(port: builder.Configuration.GetValue("Gateway:Port", 8080), name: "http", isProxied: false)
     .WithExternalHttpEndpoints()
     .WithHttpHealthCheck(Extensions.HealthPath)
     // Aspire turns forwarded headers on for every project; the gateway is the edge and must take the
