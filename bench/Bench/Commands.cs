@@ -16,6 +16,8 @@ public static class Commands
           gateway    gateway vs nginx 1.22, same backend, wrk   --seconds 10 --connections 32 --rounds 2
           e2e        the whole AppHost: uploads through the gateway, worker memory, inventory reads
                      --engine ImageSharp|LibVips --seconds 30 --concurrency 8 --singles 15 --rate 1000 --cache true
+                     --telemetry production (1 trace in 10, as deploy/compose.yaml) | dev (every request traced)
+                     --service-env NAME=value,NAME2=value   set on every service (experiments)
           report     regenerate docs/performance.md tables and the chart from the results file
         common: --out bench/results/<date>.json
         """;
@@ -90,5 +92,8 @@ public static class Commands
         args.Get("singles", 15),
         args.Get("rate", 1000.0),
         args.Get("rate-seconds", 15.0),
-        args.Get("wrk-seconds", 10.0));
+        args.Get("wrk-seconds", 10.0),
+        Telemetry: args.Get("telemetry", "production"),
+        RateWarmupSeconds: args.Get("rate-warmup", 15.0),
+        ServiceEnvironment: args.List("service-env", "").Select(pair => pair.Split('=', 2)).ToDictionary(kv => kv[0], kv => kv[1]));
 }

@@ -35,15 +35,17 @@ public sealed class CrashRestartTests(StorefrontFixture storefront)
         var notifications = storefront.App.ResourceNotifications;
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
 
-        Assert.True((await commands.ExecuteCommandAsync("imageworker-1", KnownResourceCommands.StopCommand, timeout.Token)).Success);
+        var stop = await commands.ExecuteCommandAsync("imageworker-1", KnownResourceCommands.StopCommand, timeout.Token);
+        Assert.True(stop.Success, $"stop: {stop.Message}");
         await notifications.WaitForResourceAsync("imageworker-1", KnownResourceStates.TerminalStates, timeout.Token);
 
         // Longer than the restarter's first back-off: a crash would have been restarted by now.
         await Task.Delay(TimeSpan.FromSeconds(5));
-        Assert.True(notifications.TryGetCurrentState("imageworker-1", out var stopped));
+        Assert.True(notifications.TryGetCurrentState("imageworker-1", out var stopped), "no state");
         Assert.Contains(stopped.Snapshot.State?.Text, KnownResourceStates.TerminalStates);
 
-        Assert.True((await commands.ExecuteCommandAsync("imageworker-1", KnownResourceCommands.StartCommand, timeout.Token)).Success);
+        var start = await commands.ExecuteCommandAsync("imageworker-1", KnownResourceCommands.StartCommand, timeout.Token);
+        Assert.True(start.Success, $"start: {start.Message}");
         await notifications.WaitForResourceHealthyAsync("imageworker-1", timeout.Token);
     }
 }

@@ -24,7 +24,8 @@ public static class EndToEndBench
     public static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(20);
 
     public sealed record Settings(string Engine, bool Cache, double LoadSeconds, int Concurrency, int Singles, double Rate,
-        double RateSeconds, double WrkSeconds, int MaxUploads = 5000);
+        double RateSeconds, double WrkSeconds, int MaxUploads = 5000, string Telemetry = "production",
+        IReadOnlyDictionary<string, string>? ServiceEnvironment = null, double RateWarmupSeconds = 15);
 
     /// <param name="AcceptedP50Ms">Median time to the 202 alone: the part of each latency spent in the upload request.</param>
     public sealed record Latencies(int Count, int Failed, double P50Ms, double P95Ms, double P99Ms, double MaxMs, double AcceptedP50Ms);
@@ -33,7 +34,10 @@ public static class EndToEndBench
 
     public sealed record UploadLoad(int Concurrency, double Seconds, int Completed, double JobsPerSecond, Latencies Latency, double Load);
 
-    public sealed record InventoryReads(bool Cache, FixedRateLoad.Result FixedRate, Wrk.Result MaxThroughput, string WrkCommand);
+    /// <param name="CpuMsPerRequest">CPU ms each part of the system spent per request during the fixed-rate run
+    /// (warm-up included): where a read's cost goes. "bench" is this process: the load driver and the AppHost.</param>
+    public sealed record InventoryReads(bool Cache, FixedRateLoad.Result FixedRate, Wrk.Result MaxThroughput, string WrkCommand,
+        IReadOnlyDictionary<string, double>? CpuMsPerRequest = null);
 
     public sealed record Result(string Engine, bool Cache, string PollEvery, double StartSeconds, IReadOnlyList<string> WorkerCommandLines,
         IReadOnlyList<WorkerMemory>? WorkerMemory, Latencies? Single, UploadLoad? Load, InventoryReads? Inventory, double LoadBefore, double LoadAfter);
@@ -109,13 +113,17 @@ public static class EndToEndBench
             {
                 var page = await http.GetFromJsonAsync<ProductPage>("/api/inventory/products?page=1&pageSize=24", StorefrontClient.Json);
                 var paths = page!.Items.Select(p => $"/api/inventory/products/{p.Id}").ToList();
-                var fixedRate = await FixedRateLoad.RunAsync(gateway, paths, settings.Rate, TimeSpan.FromSeconds(settings.RateSeconds), TimeSpan.FromSeconds(3));
+                var cpuBefore = CpuByPart(app, names);
+                var fixedRate = await FixedRateLoad.RunAsync(gateway, paths, settings.Rate, TimeSpan.FromSeconds(settings.RateSeconds), TimeSpan.FromSeconds(settings.RateWarmupSeconds));
+                var requests = settings.Rate * (settings.RateSeconds + settings.RateWarmupSeconds);
+                var cpu = CpuByPart(app, names).ToDictionary(kv => kv.Key, kv => Math.Round((kv.Value - cpuBefore[kv.Key]) * 1000 / requests, 3));
+                log("e2e: CPU ms per read: " + string.Join(", ", cpu.Where(kv => kv.Value > 0.005).Select(kv => $"{kv.Key} {kv.Value}")));
                 log($"e2e: product reads at {settings.Rate}/s (cache {(settings.Cache ? "on" : "off")}): p50 {fixedRate.P50Ms} ms, p99 {fixedRate.P99Ms} ms, errors {fixedRate.Errors}, dropped {fixedRate.Dropped}");
                 var url = new Uri(gateway, paths[0]).ToString();
                 Wrk.Run(url, 16, 2);
                 var max = Wrk.Run(url, 16, settings.WrkSeconds);
                 log($"e2e: product reads flat out: {max.RequestsPerSecond} req/s, p99 {max.P99Ms} ms, errors {max.Errors}");
-                inventory = new InventoryReads(settings.Cache, fixedRate, max, $"wrk -t2 -c16 -d{settings.WrkSeconds}s --latency {gateway}api/inventory/products/{{id}}");
+                inventory = new InventoryReads(settings.Cache, fixedRate, max, $"wrk -t2 -c16 -d{settings.WrkSeconds}s --latency {gateway}api/inventory/products/{{id}}", cpu);
             }
 
             return new Result(settings.Engine, settings.Cache, $"{PollInterval.TotalMilliseconds} ms", Math.Round(startSeconds), commandLines,
@@ -134,6 +142,19 @@ public static class EndToEndBench
         }
     }
 
+    /// <summary>CPU seconds so far of every service replica, the backing servers, DCP and this process.</summary>
+    private static Dictionary<string, double> CpuByPart(DistributedApplication app, IEnumerable<string> resources)
+    {
+        var parts = app.Services.GetRequiredService<DistributedApplicationModel>().Resources.OfType<ProjectResource>()
+            .ToDictionary(r => r.Name, r => Machine.CpuSeconds(ServiceProcess.Find(app, r.Name)));
+        parts["redis"] = Machine.ProcessesNamed("redis-server").Sum(Machine.CpuSeconds);
+        parts["mariadb"] = Machine.ProcessesNamed("mariadbd").Sum(Machine.CpuSeconds);
+        parts["rabbitmq"] = Machine.ProcessesNamed("beam.smp").Sum(Machine.CpuSeconds);
+        parts["dcp"] = Machine.ProcessesNamed("dcp").Sum(Machine.CpuSeconds);
+        parts["bench"] = Machine.CpuSeconds(Environment.ProcessId);
+        return parts;
+    }
+
     private static void Configure(IDistributedApplicationTestingBuilder builder, Settings settings)
     {
         // Health checks fail, loudly, until each server is up: expected at start, noise in a benchmark's output.
@@ -143,6 +164,21 @@ public static class EndToEndBench
         foreach (var resource in builder.Resources.OfType<ProjectResource>())
         {
             var environment = new Dictionary<string, string>();
+            if (settings.Telemetry == "production")
+            {
+                // As deploy/compose.yaml ships it: one trace in ten, metrics on. Without this every
+                // request is traced (Aspire's dev default, for the dashboard) and, the dashboard being
+                // off under the testing host, exported into a closed port.
+                environment["OTEL_TRACES_SAMPLER"] = "parentbased_traceidratio";
+                environment["OTEL_TRACES_SAMPLER_ARG"] = "0.1";
+                environment["OTEL_EXPORTER_OTLP_ENDPOINT"] = "";
+            }
+
+            foreach (var (key, value) in settings.ServiceEnvironment ?? new Dictionary<string, string>())
+            {
+                environment[key] = value;
+            }
+
             if (resource.Name.StartsWith("imageworker", StringComparison.Ordinal))
             {
                 environment["Images__Engine"] = settings.Engine;

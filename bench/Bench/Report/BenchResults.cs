@@ -64,6 +64,45 @@ public static class Machine
         return (Read("VmHWM"), Read("VmRSS"));
     }
 
+    /// <summary>CPU seconds (user + system) a process has used so far; 0 when it is gone.</summary>
+    public static double CpuSeconds(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            // After "pid (comm) ": state is field 3, utime 14 and stime 15, in clock ticks (100 a second).
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return (long.Parse(fields[11], System.Globalization.CultureInfo.InvariantCulture)
+                    + long.Parse(fields[12], System.Globalization.CultureInfo.InvariantCulture)) / 100.0;
+        }
+        catch (IOException)
+        {
+            return 0;
+        }
+    }
+
+    /// <summary>The processes whose command name is <paramref name="comm"/>.</summary>
+    public static IEnumerable<int> ProcessesNamed(string comm) =>
+        Directory.EnumerateDirectories("/proc")
+            .Select(d => int.TryParse(Path.GetFileName(d), out var pid) ? pid : 0)
+            .Where(pid => pid > 0 && TryRead($"/proc/{pid}/comm")?.Trim() == comm);
+
+    private static string? TryRead(string path)
+    {
+        try
+        {
+            return File.ReadAllText(path);
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>Resets this process's peak resident memory to its current value (Linux: clear_refs 5).</summary>
     public static void ResetPeakMemory() => File.WriteAllText("/proc/self/clear_refs", "5");
 }
