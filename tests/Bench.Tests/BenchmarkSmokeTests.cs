@@ -59,12 +59,14 @@ public sealed class BenchmarkSmokeTests
     {
         await using var server = await TinyServer.StartAsync();
 
-        var result = await FixedRateLoad.RunAsync(server.Address, ["/a", "/b"], rate: 200, TimeSpan.FromSeconds(1), TimeSpan.FromMilliseconds(200));
+        var result = await FixedRateLoad.RunAsync(server.Address, ["/chunked", "/sized"], rate: 200, TimeSpan.FromSeconds(1), TimeSpan.FromMilliseconds(200));
+        var notFound = await FixedRateLoad.RunAsync(server.Address, ["/missing"], rate: 100, TimeSpan.FromSeconds(0.5), TimeSpan.Zero);
 
         Assert.Equal(200, result.Requests);
         Assert.Equal(0, result.Errors);
         Assert.Equal(0, result.Dropped);
         Assert.True(result.P99Ms >= result.P50Ms && result.P50Ms > 0);
+        Assert.Equal((50, 50), (notFound.Requests, notFound.Errors));
     }
 
     [Fact]
