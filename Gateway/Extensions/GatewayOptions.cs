@@ -31,7 +31,10 @@ public sealed class GatewayOptions
     /// <summary>Rate limiter policy <c>uploads</c> (new uploads only), per client address.</summary>
     public RateLimit UploadRateLimit { get; set; } = new() { PermitLimit = 20, Window = TimeSpan.FromMinutes(1) };
 
-    /// <summary>How many destinations a GET or HEAD may try when the connection to one fails.</summary>
+    /// <summary>
+    /// How many destinations a request may try when its connection fails: any request whose connection
+    /// was refused, and a GET or HEAD whose connection failed later (see <c>SafeRequestRetry</c>).
+    /// </summary>
     public int MaxAttemptsForSafeRequests { get; set; } = 2;
 
     public sealed class RateLimit

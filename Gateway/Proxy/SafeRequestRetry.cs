@@ -6,9 +6,11 @@ using Yarp.ReverseProxy.Model;
 namespace Reference.Gateway.Proxy;
 
 /// <summary>
-/// YARP has no retries. This one is deliberately narrow: a GET or HEAD without a body whose
-/// connection to a destination failed before any response byte reached the client is sent once
-/// more, to a destination not tried yet. Everything else (POST, timeouts, a backend's own 5xx)
+/// YARP has no retries. This one is deliberately narrow: a request is sent once more, to a
+/// destination not tried yet, when nothing of it can have reached the first one and no response byte
+/// reached the client: any request whose connection could not be made (refused: a replica just died
+/// or is restarting; nothing was sent, so even a POST is safe), and a GET or HEAD without a body whose
+/// connection failed later on. Everything else (a POST cut off mid-way, timeouts, a backend's own 5xx)
 /// goes back to the client as it happened.
 /// </summary>
 public sealed class SafeRequestRetry(RequestDelegate next, IOptions<GatewayOptions> options, ILogger<SafeRequestRetry> logger)
@@ -16,11 +18,13 @@ public sealed class SafeRequestRetry(RequestDelegate next, IOptions<GatewayOptio
     public async Task InvokeAsync(HttpContext context)
     {
         var maxAttempts = options.Value.MaxAttemptsForSafeRequests;
-        if (maxAttempts <= 1 || !IsSafeWithoutBody(context.Request))
+        if (maxAttempts <= 1)
         {
             await next(context);
             return;
         }
+
+        var safe = IsSafeWithoutBody(context.Request);
 
         var proxy = context.GetReverseProxyFeature();
         // Healthy destinations as the pipeline saw them; load balancing narrows the feature's list to one.
@@ -33,7 +37,8 @@ public sealed class SafeRequestRetry(RequestDelegate next, IOptions<GatewayOptio
 
             var error = context.Features.Get<IForwarderErrorFeature>();
             if (error?.Error != ForwarderError.Request || context.Response.HasStarted || attempt >= maxAttempts
-                || proxy.ProxiedDestination is not { } failed)
+                || proxy.ProxiedDestination is not { } failed
+                || !(safe || NeverSent(error.Exception)))
             {
                 return;
             }
@@ -53,6 +58,10 @@ public sealed class SafeRequestRetry(RequestDelegate next, IOptions<GatewayOptio
             proxy.AvailableDestinations = untried;
         }
     }
+
+    // Failed while connecting: not a byte of the request (headers or body) left the gateway.
+    private static bool NeverSent(Exception? error) =>
+        error is HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError };
 
     private static bool IsSafeWithoutBody(HttpRequest request) =>
         (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method))

@@ -57,6 +57,12 @@ public sealed class FakeBackend : IAsyncDisposable
         app.MapGet("/health", () => Results.Text($"backend {Name} health"));
         app.MapGet("/alive", () => Results.Text($"backend {Name} alive"));
         app.MapGet("/api/uploads/{id}/events", StreamEvents);
+        // The connection dropped after the request arrived, as a replica dying mid-request does.
+        app.Map("/api/inventory/cut-off", context =>
+        {
+            context.Abort();
+            return Task.CompletedTask;
+        });
         app.Map("/api/{**rest}", Echo);
         app.MapGet("/api/inventory/image.png", () => Results.Bytes(new byte[4096], "image/png"));
 
