@@ -96,6 +96,10 @@ public static class FixedRateLoad
         await Task.WhenAll(pending);
         var elapsed = Stopwatch.GetElapsedTime(started);
         record?.AddRange(samples.Where(s => !double.IsNaN(s)));
+        if (record is not null && Environment.GetEnvironmentVariable("BENCH_DUMP") is { } dump)
+        {
+            File.WriteAllLines(dump, samples.Select((v, i) => $"{i / rate:0.000} {v:0.00}"));
+        }
         return (total - dropped, errors, dropped, elapsed);
 
         async Task SendAsync(Connection connection, byte[] request, long due, Action<bool> done)
