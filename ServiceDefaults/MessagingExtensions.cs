@@ -25,6 +25,14 @@ public static class MessagingExtensions
             ?? throw new InvalidOperationException(
                 $"ConnectionStrings:{ConnectionName} is not set. Run the service from the AppHost, or set ConnectionStrings__{ConnectionName}.");
 
+        // A stop (a deploy, compose's SIGKILL after 10 s, the dashboard's Stop) must not wait on a job:
+        // one still running after a few seconds is cancelled, unacknowledged, and redelivered elsewhere.
+        builder.Services.Configure<MassTransitHostOptions>(host =>
+        {
+            host.ConsumerStopTimeout = TimeSpan.FromSeconds(3);
+            host.StopTimeout = TimeSpan.FromSeconds(6);
+        });
+
         builder.Services.AddMassTransit(bus =>
         {
             bus.SetKebabCaseEndpointNameFormatter();
