@@ -1,3 +1,4 @@
+using Reference.Tests.Support;
 using System.Buffers.Binary;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Formats.Jpeg;
@@ -49,22 +50,7 @@ public static class TestImages
         // Signature (8) + IHDR length (4) + "IHDR" (4): width and height follow, then the rest of IHDR and its CRC.
         BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan(16), width);
         BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan(20), height);
-        BinaryPrimitives.WriteUInt32BigEndian(bytes.AsSpan(29), Crc32(bytes.AsSpan(12, 17)));
+        BinaryPrimitives.WriteUInt32BigEndian(bytes.AsSpan(29), PngCrc.Of(bytes.AsSpan(12, 17)));
         return bytes;
-    }
-
-    private static uint Crc32(ReadOnlySpan<byte> data)
-    {
-        var crc = 0xFFFFFFFFu;
-        foreach (var b in data)
-        {
-            crc ^= b;
-            for (var k = 0; k < 8; k++)
-            {
-                crc = (crc & 1) != 0 ? (crc >> 1) ^ 0xEDB88320u : crc >> 1;
-            }
-        }
-
-        return ~crc;
     }
 }

@@ -124,13 +124,13 @@ public sealed class OutageTests(OutageStorefront storefront, ITestOutputHelper o
                 Assert.Equal(HttpStatusCode.OK, page.StatusCode);
             }
 
-            using (var create = await SendAdminAsync(client, HttpMethod.Post, "/api/inventory/products", NewProduct()))
+            using (var create = await client.SendAdminAsync(HttpMethod.Post, "/api/inventory/products", NewProduct()))
             {
                 Assert.Equal(HttpStatusCode.ServiceUnavailable, create.StatusCode);
                 Assert.Equal("application/problem+json", create.Content.Headers.ContentType?.MediaType);
             }
 
-            using (var stock = await SendAdminAsync(client, HttpMethod.Post, $"/api/inventory/products/{product.Id}/stock", new { delta = 1 }))
+            using (var stock = await client.SendAdminAsync(HttpMethod.Post, $"/api/inventory/products/{product.Id}/stock", new { delta = 1 }))
             {
                 Assert.Equal(HttpStatusCode.ServiceUnavailable, stock.StatusCode);
             }
@@ -146,7 +146,7 @@ public sealed class OutageTests(OutageStorefront storefront, ITestOutputHelper o
         do
         {
             await Task.Delay(500, timeout.Token);
-            using var create = await SendAdminAsync(client, HttpMethod.Post, "/api/inventory/products", NewProduct());
+            using var create = await client.SendAdminAsync(HttpMethod.Post, "/api/inventory/products", NewProduct());
             last = create.StatusCode;
             Assert.True(last is HttpStatusCode.Created or HttpStatusCode.ServiceUnavailable, $"a write while MySQL comes back got {last}");
         }
@@ -180,7 +180,7 @@ public sealed class OutageTests(OutageStorefront storefront, ITestOutputHelper o
                      {
                          ("GET product", () => client.Http.GetAsync($"/api/inventory/products/{product.Id}")),
                          ("GET upload", () => client.Http.GetAsync($"/api/uploads/{upload.Id}")),
-                         ("POST product", () => SendAdminAsync(client, HttpMethod.Post, "/api/inventory/products", NewProduct())),
+                         ("POST product", () => client.SendAdminAsync(HttpMethod.Post, "/api/inventory/products", NewProduct())),
                      })
             {
                 requests++;
@@ -223,13 +223,6 @@ public sealed class OutageTests(OutageStorefront storefront, ITestOutputHelper o
         currency = "EUR",
         stock = 1,
     };
-
-    private static Task<HttpResponseMessage> SendAdminAsync(StorefrontClient client, HttpMethod method, string path, object body)
-    {
-        var request = new HttpRequestMessage(method, path) { Content = JsonContent.Create(body) };
-        request.Headers.Add("X-Api-Key", ReliabilityStorefront.AdminKey);
-        return client.Http.SendAsync(request);
-    }
 
     private void Log(string line)
     {

@@ -100,6 +100,14 @@ public sealed class StorefrontClient(HttpClient http, string adminKey)
         }
     }
 
+    /// <summary>A write with the admin key and a JSON body, answered as it comes (no status check).</summary>
+    public async Task<HttpResponseMessage> SendAdminAsync(HttpMethod method, string path, object body)
+    {
+        using var request = Admin(method, path);
+        request.Content = JsonContent.Create(body);
+        return await http.SendAsync(request);
+    }
+
     private HttpRequestMessage Admin(HttpMethod method, string path, string? keyOverride = null)
     {
         var request = new HttpRequestMessage(method, path);

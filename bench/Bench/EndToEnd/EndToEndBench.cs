@@ -113,10 +113,10 @@ public static class EndToEndBench
             {
                 var page = await http.GetFromJsonAsync<ProductPage>("/api/inventory/products?page=1&pageSize=24", StorefrontClient.Json);
                 var paths = page!.Items.Select(p => $"/api/inventory/products/{p.Id}").ToList();
-                var cpuBefore = CpuByPart(app, names);
+                var cpuBefore = CpuByPart(app);
                 var fixedRate = await FixedRateLoad.RunAsync(gateway, paths, settings.Rate, TimeSpan.FromSeconds(settings.RateSeconds), TimeSpan.FromSeconds(settings.RateWarmupSeconds));
                 var requests = settings.Rate * (settings.RateSeconds + settings.RateWarmupSeconds);
-                var cpu = CpuByPart(app, names).ToDictionary(kv => kv.Key, kv => Math.Round((kv.Value - cpuBefore[kv.Key]) * 1000 / requests, 3));
+                var cpu = CpuByPart(app).ToDictionary(kv => kv.Key, kv => Math.Round((kv.Value - cpuBefore[kv.Key]) * 1000 / requests, 3));
                 log("e2e: CPU ms per read: " + string.Join(", ", cpu.Where(kv => kv.Value > 0.005).Select(kv => $"{kv.Key} {kv.Value}")));
                 log($"e2e: product reads at {settings.Rate}/s (cache {(settings.Cache ? "on" : "off")}): p50 {fixedRate.P50Ms} ms, p99 {fixedRate.P99Ms} ms, errors {fixedRate.Errors}, dropped {fixedRate.Dropped}");
                 var url = new Uri(gateway, paths[0]).ToString();
@@ -143,7 +143,7 @@ public static class EndToEndBench
     }
 
     /// <summary>CPU seconds so far of every service replica, the backing servers, DCP and this process.</summary>
-    private static Dictionary<string, double> CpuByPart(DistributedApplication app, IEnumerable<string> resources)
+    private static Dictionary<string, double> CpuByPart(DistributedApplication app)
     {
         var parts = app.Services.GetRequiredService<DistributedApplicationModel>().Resources.OfType<ProjectResource>()
             .ToDictionary(r => r.Name, r => Machine.CpuSeconds(ServiceProcess.Find(app, r.Name)));

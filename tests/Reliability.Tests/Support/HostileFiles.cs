@@ -171,7 +171,7 @@ public static class HostileFiles
     private static byte[] Chunk(string type, byte[] data)
     {
         byte[] typeAndData = [.. Encoding.ASCII.GetBytes(type), .. data];
-        return [.. BigEndian(data.Length), .. typeAndData, .. BigEndian((int)Crc32(typeAndData))];
+        return [.. BigEndian(data.Length), .. typeAndData, .. BigEndian((int)PngCrc.Of(typeAndData))];
     }
 
     private static List<(string Type, byte[] Data)> ReadChunks(byte[] png)
@@ -216,19 +216,4 @@ public static class HostileFiles
     }
 
     private static byte[] Uint24(int value) => [(byte)value, (byte)(value >> 8), (byte)(value >> 16)];
-
-    private static uint Crc32(byte[] data)
-    {
-        var crc = 0xFFFFFFFFu;
-        foreach (var b in data)
-        {
-            crc ^= b;
-            for (var k = 0; k < 8; k++)
-            {
-                crc = (crc & 1) != 0 ? (crc >> 1) ^ 0xEDB88320u : crc >> 1;
-            }
-        }
-
-        return ~crc;
-    }
 }

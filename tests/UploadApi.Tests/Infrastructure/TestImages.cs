@@ -94,25 +94,7 @@ public static class TestImages
         png.Write(header);
         png.Write(data);
         var crc = new byte[4];
-        BinaryPrimitives.WriteUInt32BigEndian(crc, Crc32(header.AsSpan(4), data));
+        BinaryPrimitives.WriteUInt32BigEndian(crc, PngCrc.Of([.. header.AsSpan(4), .. data]));
         png.Write(crc);
-    }
-
-    private static uint Crc32(ReadOnlySpan<byte> type, ReadOnlySpan<byte> data)
-    {
-        var crc = 0xFFFFFFFFu;
-        foreach (var span in new[] { type.ToArray(), data.ToArray() })
-        {
-            foreach (var b in span)
-            {
-                crc ^= b;
-                for (var k = 0; k < 8; k++)
-                {
-                    crc = (crc & 1) != 0 ? 0xEDB88320u ^ (crc >> 1) : crc >> 1;
-                }
-            }
-        }
-
-        return crc ^ 0xFFFFFFFFu;
     }
 }
