@@ -10,7 +10,7 @@ namespace Reference.Reliability.Tests;
 /// <summary>
 /// The promise under fire: uploads stream in through the gateway while workers are killed,
 /// the broker and the database restart and an UploadApi replica dies. Every upload that got
-/// its 202 must end Ready (every photo is good, so Failed is a defect too), each Ready one with its files once on disk and its image
+/// its 202 must end Ready or Failed (only by the poison guard, after three worker kills), each Ready one with its files once on disk and its image
 /// once on its product.
 /// </summary>
 public sealed class FaultRunTests(ReliabilityStorefront storefront, ITestOutputHelper output) : IClassFixture<ReliabilityStorefront>
@@ -119,8 +119,10 @@ public sealed class FaultRunTests(ReliabilityStorefront storefront, ITestOutputH
         Assert.Equal(0, outcome.DuplicatesApplied);
         Assert.Equal(0, outcome.Stray);
         Assert.Equal(outcome.Accepted, outcome.Ready + outcome.Failed);
-        // Every corpus photo is good: a Failed one means a crash or a restart was taken for poison.
-        Assert.Equal(0, outcome.Failed);
+        // Every corpus photo is good, so the only acceptable failure is the poison guard's: a photo in
+        // a worker's hands at three worker kills in a row (the run may kill workers back to back)
+        // cannot be told from one that kills the worker. Broker and database restarts never count.
+        Assert.All(outcome.Failures, f => Assert.Contains("started 3 times without finishing", f, StringComparison.Ordinal));
         // Retries carried the same Idempotency-Key: no retry may have made a second upload.
         Assert.Equal(outcome.Accepted, outcome.Rows);
         // Every client got its 202 in the end: faults cost retries, not uploads.
