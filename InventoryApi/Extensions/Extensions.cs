@@ -54,8 +54,7 @@ internal static class Extensions
             bus => bus.AddConsumer<ImageProcessedConsumer>(typeof(ImageProcessedConsumerDefinition)),
             unreachableStatus: HealthStatus.Degraded);
 
-        services.AddProblemDetails();
-        services.AddExceptionHandler<ProblemExceptionHandler>();
+        services.AddProblemResponses();
         // Malformed JSON and bad parameters become BadHttpRequestException, which ProblemExceptionHandler
         // turns into a 400 ProblemDetails instead of an empty 400.
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);

@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -148,19 +149,23 @@ public static class UploadsApi
 
             // The row first: once it is committed, the sweeper publishes the job even if this
             // process dies right here.
-            services.Db.Uploads.Add(upload);
-            try
+            var (outcome, error) = await RecordAsync(services, upload);
+            switch (outcome)
             {
-                await services.Db.SaveChangesAsync(cancellationToken);
-            }
-            catch (DbUpdateException e) when (key is not null && e.InnerException is MySqlException { ErrorCode: MySqlErrorCode.DuplicateKeyEntry })
-            {
-                // A concurrent retry with the same key won the insert.
-                services.Store.Delete(originalKey);
-                originalKey = null;
-                services.Db.ChangeTracker.Clear();
-                var winner = await FindByIdempotencyKeyAsync(services.Db, key, cancellationToken);
-                return winner is null ? Problem(StatusCodes.Status409Conflict, "Retry the upload.") : Replay(winner, fingerprint);
+                case RecordOutcome.KeyTaken:
+                    // A concurrent retry with the same key won the insert; this file is not needed.
+                    var winner = await FindByIdempotencyKeyAsync(services.Db, key!, cancellationToken);
+                    return winner is null ? Problem(StatusCodes.Status409Conflict, "Retry the upload.") : Replay(winner, fingerprint);
+                case RecordOutcome.Unknown:
+                    // The row may exist and name the file: an orphan costs disk, a lost original
+                    // breaks the promise. The client's retry with its key finds the row if it is there.
+                    services.Logger.LogWarning("Upload {UploadId} may have been recorded; its original {Key} is kept", uploadId, originalKey);
+                    originalKey = null;
+                    ExceptionDispatchInfo.Throw(error!);
+                    break;
+                case RecordOutcome.NotRecorded:
+                    ExceptionDispatchInfo.Throw(error!);
+                    break;
             }
 
             originalKey = null; // recorded: the file now belongs to the upload
@@ -279,6 +284,47 @@ public static class UploadsApi
         {
             services.Logger.LogWarning(e, "Publishing upload {UploadId} failed; the sweeper will publish it", upload.Id);
             await services.Transitions.GiveBackAttemptAsync(upload.Id, upload.Attempts, TimeSpan.Zero, CancellationToken.None);
+        }
+    }
+
+    private enum RecordOutcome { Recorded, NotRecorded, KeyTaken, Unknown }
+
+    /// <summary>
+    /// Inserts the upload's row. An error does not prove the row is absent: an insert can commit
+    /// and its answer be lost (MySQL restarting at that moment; the retrying strategy then meets
+    /// its own row as a duplicate key). So after any error the row is looked for by id before the
+    /// original may be given up.
+    /// </summary>
+    private static async Task<(RecordOutcome Outcome, Exception? Error)> RecordAsync(UploadServices services, Upload upload)
+    {
+        var db = services.Db;
+        db.Uploads.Add(upload);
+        try
+        {
+            // Not the request's token: a client hanging up mid-insert must not leave its outcome unknown.
+            await db.SaveChangesAsync(CancellationToken.None);
+            return (RecordOutcome.Recorded, null);
+        }
+        catch (Exception e)
+        {
+            db.ChangeTracker.Clear();
+            try
+            {
+                if (await db.Uploads.AsNoTracking().AnyAsync(u => u.Id == upload.Id, CancellationToken.None))
+                {
+                    services.Logger.LogInformation("Upload {UploadId} was recorded although the insert reported {Error}", upload.Id, e.GetType().Name);
+                    return (RecordOutcome.Recorded, null);
+                }
+            }
+            catch (Exception check)
+            {
+                services.Logger.LogWarning(check, "Could not check whether upload {UploadId} was recorded", upload.Id);
+                return (RecordOutcome.Unknown, e);
+            }
+
+            var keyTaken = upload.IdempotencyKey is not null
+                && e is DbUpdateException { InnerException: MySqlException { ErrorCode: MySqlErrorCode.DuplicateKeyEntry } };
+            return (keyTaken ? RecordOutcome.KeyTaken : RecordOutcome.NotRecorded, e);
         }
     }
 

@@ -15,7 +15,7 @@ public static class Extensions
 {
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddProblemDetails();
+        builder.Services.AddProblemResponses();
 
         builder.RequireAdminKeyConfigured();
         builder.Services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.Section)

@@ -65,6 +65,13 @@ public sealed class OriginalStore(IOptions<StorageOptions> options)
                     hash.AppendData(buffer, 0, read);
                     await file.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
                 }
+
+                // On the disk before the row that promises it is committed (MySQL flushes that
+                // at commit), so a power cut after the 202 cannot leave a row without its file.
+                if (length <= maxBytes)
+                {
+                    file.Flush(flushToDisk: true);
+                }
             }
 
             if (length > maxBytes)

@@ -1,6 +1,7 @@
 using System.Net.Http.Headers;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Reference.Tests.Support;
 using Reference.UploadApi.Infrastructure;
@@ -15,7 +16,8 @@ public sealed class UploadApiCollection : ICollectionFixture<UploadApiFixture>
 
 /// <summary>
 /// Real MariaDB, Redis and RabbitMQ, and two UploadApi replicas (A and B) on them, sharing
-/// one database and one storage folder as replicas behind the gateway do.
+/// one database and one storage folder as replicas behind the gateway do. A's commands can be
+/// made to fail on purpose (<see cref="Faults"/>); they do not unless a test asks.
 /// </summary>
 public sealed class UploadApiFixture : IAsyncLifetime
 {
@@ -31,6 +33,8 @@ public sealed class UploadApiFixture : IAsyncLifetime
     public UploadApiFactory B { get; private set; } = null!;
 
     public WorkerQueue Queue { get; private set; } = null!;
+
+    public DatabaseFaults Faults { get; } = new();
 
     public string OriginalsDirectory => Path.Combine(StorageRoot, "originals");
 
@@ -66,7 +70,7 @@ public sealed class UploadApiFixture : IAsyncLifetime
             ["Uploads:Sweeper:ProcessingTimeout"] = "00:01:00",
             ["Uploads:Sweeper:MaxAttempts"] = "5",
         };
-        A = new UploadApiFactory(settings);
+        A = new UploadApiFactory(settings, Faults);
         B = new UploadApiFactory(settings);
 
         // Both replicas start (and migrate) at once, as they do when the AppHost starts them.
@@ -135,13 +139,19 @@ public sealed class UploadApiFixture : IAsyncLifetime
     }
 }
 
-public sealed class UploadApiFactory(IReadOnlyDictionary<string, string?> settings) : WebApplicationFactory<Program>
+public sealed class UploadApiFactory(IReadOnlyDictionary<string, string?> settings, DatabaseFaults? faults = null)
+    : WebApplicationFactory<Program>
 {
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         foreach (var (key, value) in settings)
         {
             builder.UseSetting(key, value);
+        }
+
+        if (faults is not null)
+        {
+            builder.ConfigureServices(services => services.ConfigureDbContext<UploadDbContext>(db => db.AddInterceptors(faults)));
         }
     }
 }

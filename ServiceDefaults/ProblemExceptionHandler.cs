@@ -1,18 +1,21 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using MySqlConnector;
 
-namespace Reference.InventoryApi.Apis;
+namespace Microsoft.Extensions.Hosting;
 
 /// <summary>
 /// Turns the exceptions a client or an outage can cause into ProblemDetails: a bad request body
-/// keeps its 4xx (malformed JSON 400, too large 413), an unreachable MySQL is 503. Anything else
-/// is a bug and stays a 500.
+/// keeps its 4xx (malformed JSON 400, too large 413), an unreachable MySQL is 503 with
+/// <c>Retry-After</c>. Anything else is a bug and stays a 500.
 /// </summary>
-internal sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILogger<ProblemExceptionHandler> logger) : IExceptionHandler
+public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILogger<ProblemExceptionHandler> logger) : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext http, Exception exception, CancellationToken cancellationToken)
     {
@@ -33,8 +36,8 @@ internal sealed class ProblemExceptionHandler(IProblemDetailsService problems, I
                 problem = new ProblemDetails
                 {
                     Status = StatusCodes.Status503ServiceUnavailable,
-                    Title = "Inventory database unavailable",
-                    Detail = "The inventory database cannot be reached right now; try again shortly.",
+                    Title = "Database unavailable",
+                    Detail = "The database cannot be reached right now; try again shortly.",
                 };
                 break;
             default:
@@ -45,7 +48,7 @@ internal sealed class ProblemExceptionHandler(IProblemDetailsService problems, I
         return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = http, ProblemDetails = problem, Exception = exception });
     }
 
-    private static bool IsDatabaseUnavailable(Exception e) => e switch
+    public static bool IsDatabaseUnavailable(Exception e) => e switch
     {
         RetryLimitExceededException => true,
         MySqlException => true,
@@ -53,4 +56,15 @@ internal sealed class ProblemExceptionHandler(IProblemDetailsService problems, I
         InvalidOperationException { InnerException: MySqlException } => true,
         _ => false,
     };
+}
+
+public static class ProblemExceptionHandlerExtensions
+{
+    /// <summary>ProblemDetails for every error, and <see cref="ProblemExceptionHandler"/> for the exceptions behind them.</summary>
+    public static IServiceCollection AddProblemResponses(this IServiceCollection services)
+    {
+        services.AddProblemDetails();
+        services.AddExceptionHandler<ProblemExceptionHandler>();
+        return services;
+    }
 }
