@@ -13,10 +13,10 @@ public sealed class PodmanHost : IAsyncDisposable
 {
     public const string ImagePrefix = "localhost/storefront-test/";
 
+    // netavark and aardvark-dns by name: they are only recommended, and podman without them falls
+    // back to CNI with no DNS, where the services cannot find "mysql" or "cache" by name.
     private static readonly string[] Packages =
-        ["podman", "buildah", "fuse-overlayfs", "slirp4netns", "uidmap", "runc", "debootstrap", "docker-compose"];
-
-    private static readonly string[] Programs = ["podman", "debootstrap", "docker-compose"];
+        ["podman", "netavark", "aardvark-dns", "buildah", "fuse-overlayfs", "slirp4netns", "uidmap", "runc", "debootstrap", "docker-compose"];
 
     private readonly Process service;
 
@@ -44,7 +44,7 @@ public sealed class PodmanHost : IAsyncDisposable
     {
         Skip.IfNot(OperatingSystem.IsLinux(), "The podman end-to-end test runs on Linux only.");
         var shell = new Shell(log, new Dictionary<string, string> { ["DEBIAN_FRONTEND"] = "noninteractive" });
-        var missing = Programs.Where(p => !OnPath(p)).ToList();
+        var missing = await MissingPackagesAsync(shell, cancellationToken);
         if (missing.Count > 0)
         {
             Skip.If(Environment.UserName != "root" || !OnPath("apt-get"),
@@ -62,6 +62,8 @@ public sealed class PodmanHost : IAsyncDisposable
             default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
             [engine]
             runtime = "runc"
+            [network]
+            network_backend = "netavark"
             """, cancellationToken);
 
         var socket = Path.Combine(directory, "podman.sock");
@@ -153,6 +155,26 @@ public sealed class PodmanHost : IAsyncDisposable
         }
 
         Skip.IfNot(result.Succeeded, "Skipped: podman could not be installed: " + Shell.Tail(result.Errors, 5));
+    }
+
+    private static async Task<List<string>> MissingPackagesAsync(Shell shell, CancellationToken cancellationToken)
+    {
+        if (!OnPath("dpkg-query"))
+        {
+            return Packages.Where(p => p is "podman" or "debootstrap" or "docker-compose" && !OnPath(p)).ToList();
+        }
+
+        var missing = new List<string>();
+        foreach (var package in Packages)
+        {
+            var status = await shell.RunAsync("dpkg-query", ["-W", "-f=${Status}", package], cancellationToken, check: false, quiet: true);
+            if (!status.Output.Contains("install ok installed", StringComparison.Ordinal))
+            {
+                missing.Add(package);
+            }
+        }
+
+        return missing;
     }
 
     private static bool OnPath(string program) =>
