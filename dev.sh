@@ -65,7 +65,7 @@ test() {
   passed=$(sed -E 's/.*Passed: +([0-9]+).*/\1/' <<<"$summaries" | awk '{s+=$1} END {print s+0}')
   failed=$(sed -E 's/.*- Failed: +([0-9]+).*/\1/' <<<"$summaries" | awk '{s+=$1} END {print s+0}')
   # The figures some suites print (the fault run's counts and the like) are kept in the result files.
-  grep -hoE '^ *(fault-run|hostile-input|fresh-broker|broker-down|poison|mysql-down|replica-killed): [^<&]*' \
+  grep -hoE '^ *(fault-run|hostile-input|fresh-broker|broker-down|poison|worker-killed|mysql-down|replica-killed): [^<&]*' \
     "$results"/*.trx 2>/dev/null | sed 's/^ *//' | sort -u || true
   echo "Test results: $results"
   echo "$passed passed, $failed failed"

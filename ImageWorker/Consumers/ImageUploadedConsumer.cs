@@ -10,7 +10,7 @@ namespace Reference.ImageWorker.Consumers;
 /// Makes the variants of an uploaded original. Outcomes, each published for UploadApi:
 /// <list type="bullet">
 /// <item>variants already on disk (a redelivery): <see cref="ImageProcessed"/> again, nothing rewritten;</item>
-/// <item>started too often (the job kills the process): <see cref="ImageProcessingFailed"/>;</item>
+/// <item>the process died with this job alone in it (the job kills the process): <see cref="ImageProcessingFailed"/>;</item>
 /// <item>otherwise <see cref="ImageProcessingStarted"/>, then <see cref="ImageProcessed"/>, or
 /// <see cref="ImageProcessingFailed"/> when the image can never be processed.</item>
 /// </list>
@@ -20,6 +20,7 @@ namespace Reference.ImageWorker.Consumers;
 public sealed class ImageUploadedConsumer(
     VariantWriter variantWriter,
     ProcessingAttempts attempts,
+    WorkerJobGate gate,
     IOptions<ImageOptions> options,
     IOptions<FaultInjectionOptions> faultInjection,
     ILogger<ImageUploadedConsumer> logger) : IConsumer<ImageUploaded>
@@ -36,31 +37,37 @@ public sealed class ImageUploadedConsumer(
             return;
         }
 
-        var unfinished = await attempts.StartAsync(job.UploadId);
+        // A job that was in a worker's hands each time it died runs alone, so a death can only be its own.
+        var suspect = await attempts.UnfinishedAsync(job.UploadId) >= options.Value.MaxProcessingAttempts;
+        using var place = suspect
+            ? await gate.EnterAloneAsync(context.CancellationToken)
+            : await gate.EnterAsync(context.CancellationToken);
+        var starts = await attempts.StartAsync(job.UploadId, alone: suspect);
         try
         {
-            await ProcessAsync(context, unfinished);
+            await ProcessAsync(context, starts);
         }
         finally
         {
             // Not reached when the process dies mid-job: that start stays counted.
-            if (unfinished is not null)
+            if (starts is not null)
             {
-                await attempts.FinishAsync(job.UploadId);
+                await attempts.FinishAsync(job.UploadId, alone: suspect);
             }
         }
     }
 
-    private async Task ProcessAsync(ConsumeContext<ImageUploaded> context, long? unfinishedStarts)
+    private async Task ProcessAsync(ConsumeContext<ImageUploaded> context, ProcessingAttempts.Starts? starts)
     {
         var job = context.Message;
-        var limit = options.Value.MaxProcessingAttempts;
-        if (unfinishedStarts > limit)
+        if (starts is { Alone: > 1 } died)
         {
-            logger.LogError("Upload {UploadId} was started {Count} times without finishing; failing it.", job.UploadId, unfinishedStarts - 1);
+            logger.LogError("Upload {UploadId} was started {Count} times without finishing, the last time alone in its worker; failing it.",
+                job.UploadId, died.All - 1);
             variantWriter.DeleteVariants(job.UploadId);
             await context.Publish(new ImageProcessingFailed(job.UploadId, job.ProductId,
-                $"Processing was started {limit} times without finishing (the image may crash the worker); it is not tried again."));
+                $"Processing was started {died.All - 1} times without finishing, the last time with nothing else running in the worker: " +
+                "the image crashes the worker. It is not tried again."));
             return;
         }
 

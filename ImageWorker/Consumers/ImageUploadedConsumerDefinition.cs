@@ -12,11 +12,13 @@ public sealed class ImageUploadedConsumerDefinition : ConsumerDefinition<ImageUp
 {
     public const string QueueName = "image-uploaded";
 
+    /// <summary>The work is CPU-bound and single-threaded per job: one job per core.</summary>
+    public static int ConcurrentJobs => Environment.ProcessorCount;
+
     public ImageUploadedConsumerDefinition()
     {
         EndpointName = QueueName;
-        // The work is CPU-bound and single-threaded per job: one job per core.
-        ConcurrentMessageLimit = Environment.ProcessorCount;
+        ConcurrentMessageLimit = ConcurrentJobs;
     }
 
     protected override void ConfigureConsumer(
@@ -27,7 +29,7 @@ public sealed class ImageUploadedConsumerDefinition : ConsumerDefinition<ImageUp
         if (endpointConfigurator is IRabbitMqReceiveEndpointConfigurator rabbit)
         {
             // No more unacknowledged jobs than it works on at once, so an idle replica gets the next one.
-            rabbit.PrefetchCount = Environment.ProcessorCount;
+            rabbit.PrefetchCount = ConcurrentJobs;
         }
 
         // Transient failures only (permanent ones never throw): a few seconds, far inside RabbitMQ's consumer timeout.

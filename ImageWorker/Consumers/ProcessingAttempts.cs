@@ -4,30 +4,52 @@ namespace Reference.ImageWorker.Consumers;
 
 /// <summary>
 /// Counts, per upload, the starts that never finished, in Redis so every replica shares the count.
-/// It is what stops a job that kills the worker process (the broker would redeliver it forever):
-/// the start after the limit fails the upload instead of running it again.
+/// It is what stops a job that kills the worker process (the broker would redeliver it forever).
 /// Every start adds one and every end, however it ended (done, failed, an exception, the broker
 /// connection lost mid-job), takes it back. What is left is the starts whose process died while
 /// working, plus copies running right now. So a broker restart or a sweeper's republish, which
 /// redeliver a job that then finishes, never count towards a false "poison".
+/// A death counts against every job the process held, so past the limit a job is only a suspect:
+/// it runs alone (<see cref="WorkerJobGate"/>), and the starts made alone are counted apart. Only a
+/// job that died with nothing else running is failed.
 /// </summary>
 public sealed class ProcessingAttempts(IConnectionMultiplexer redis, ILogger<ProcessingAttempts> logger)
 {
     private static readonly TimeSpan KeptFor = TimeSpan.FromDays(2);
 
+    /// <summary>The unfinished starts so far (0 when none), or null when Redis cannot be reached.</summary>
+    public async Task<long?> UnfinishedAsync(Guid uploadId)
+    {
+        try
+        {
+            return (long)await redis.GetDatabase().StringGetAsync(Key(uploadId));
+        }
+        catch (RedisException e)
+        {
+            logger.LogWarning(e, "Could not read the processing attempts of upload {UploadId}.", uploadId);
+            return null;
+        }
+    }
+
     /// <summary>
     /// Records a start and returns the unfinished starts so far, this one included, or null when
     /// Redis cannot be reached (then there is nothing to <see cref="FinishAsync"/>).
     /// </summary>
-    public async Task<long?> StartAsync(Guid uploadId)
+    public async Task<Starts?> StartAsync(Guid uploadId, bool alone)
     {
-        var key = Key(uploadId);
         try
         {
             var database = redis.GetDatabase();
-            var count = await database.StringIncrementAsync(key);
-            await database.KeyExpireAsync(key, KeptFor, flags: CommandFlags.FireAndForget);
-            return count;
+            var all = await database.StringIncrementAsync(Key(uploadId));
+            await database.KeyExpireAsync(Key(uploadId), KeptFor, flags: CommandFlags.FireAndForget);
+            var aloneStarts = 0L;
+            if (alone)
+            {
+                aloneStarts = await database.StringIncrementAsync(AloneKey(uploadId));
+                await database.KeyExpireAsync(AloneKey(uploadId), KeptFor, flags: CommandFlags.FireAndForget);
+            }
+
+            return new Starts(all, aloneStarts);
         }
         catch (RedisException e)
         {
@@ -38,11 +60,16 @@ public sealed class ProcessingAttempts(IConnectionMultiplexer redis, ILogger<Pro
     }
 
     /// <summary>Takes back a start recorded by <see cref="StartAsync"/>: the process lived to see the job end.</summary>
-    public async Task FinishAsync(Guid uploadId)
+    public async Task FinishAsync(Guid uploadId, bool alone)
     {
         try
         {
-            await redis.GetDatabase().StringDecrementAsync(Key(uploadId));
+            var database = redis.GetDatabase();
+            await database.StringDecrementAsync(Key(uploadId));
+            if (alone)
+            {
+                await database.StringDecrementAsync(AloneKey(uploadId));
+            }
         }
         catch (RedisException e)
         {
@@ -52,4 +79,9 @@ public sealed class ProcessingAttempts(IConnectionMultiplexer redis, ILogger<Pro
     }
 
     public static string Key(Guid uploadId) => $"imageworker:attempts:{uploadId}";
+
+    public static string AloneKey(Guid uploadId) => $"imageworker:attempts-alone:{uploadId}";
+
+    /// <summary>Unfinished starts of one upload, this one included: all of them, and those made alone.</summary>
+    public readonly record struct Starts(long All, long Alone);
 }

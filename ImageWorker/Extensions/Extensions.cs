@@ -23,6 +23,7 @@ public static class Extensions
             $"ConnectionStrings:{CacheConnectionName} is not set. Run the service from the AppHost, or set ConnectionStrings__{CacheConnectionName}.");
         builder.AddRedisClient(CacheConnectionName, settings => settings.DisableHealthChecks = true);
         builder.Services.AddSingleton<ProcessingAttempts>();
+        builder.Services.AddSingleton(new WorkerJobGate(ImageUploadedConsumerDefinition.ConcurrentJobs));
 
         builder.AddMessaging(bus => bus.AddConsumer<ImageUploadedConsumer>(typeof(ImageUploadedConsumerDefinition)));
         return builder;

@@ -31,7 +31,10 @@ public sealed class ImageOptions
     /// </summary>
     public int AllocationLimitMegabytes { get; set; } = 256;
 
-    /// <summary>How many times a worker may start on one upload before it is failed as poison (a job that kills the process).</summary>
+    /// <summary>
+    /// How many starts of one upload may die with their worker before the upload is run alone in a
+    /// worker; if it dies alone too, it is failed as poison (a job that kills the process).
+    /// </summary>
     public int MaxProcessingAttempts { get; set; } = 3;
 
     public IEnumerable<KeyValuePair<string, int>> VariantsLargestFirst =>

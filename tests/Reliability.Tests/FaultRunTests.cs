@@ -119,10 +119,9 @@ public sealed class FaultRunTests(ReliabilityStorefront storefront, ITestOutputH
         Assert.Equal(0, outcome.DuplicatesApplied);
         Assert.Equal(0, outcome.Stray);
         Assert.Equal(outcome.Accepted, outcome.Ready + outcome.Failed);
-        // Every corpus photo is good, so the only acceptable failure is the poison guard's: a photo in
-        // a worker's hands at three worker kills in a row (the run may kill workers back to back)
-        // cannot be told from one that kills the worker. Broker and database restarts never count.
-        Assert.All(outcome.Failures, f => Assert.Contains("started 3 times without finishing", f, StringComparison.Ordinal));
+        // Every corpus photo is good: none may fail. A photo in a worker's hands at three kills in a
+        // row is run alone next, so the poison guard fails only a job that kills a worker by itself.
+        Assert.Empty(outcome.Failures);
         // Retries carried the same Idempotency-Key: no retry may have made a second upload.
         Assert.Equal(outcome.Accepted, outcome.Rows);
         // Every client got its 202 in the end: faults cost retries, not uploads.

@@ -92,9 +92,46 @@ public sealed class OutageTests(OutageStorefront storefront, ITestOutputHelper o
         Log($"poison: poison upload {poisoned.Status} after {poisoned.Attempts} publishes ({poisoned.Reason}); " +
             $"{finished.Count(u => u.Status == "Ready")} of {good.Count} good uploads ready; workers restarted: {crashes}");
         Assert.Equal("Failed", poisoned.Status);
-        Assert.Contains("without finishing", poisoned.Reason);
+        // Images:MaxProcessingAttempts (3) deaths with the job in hand, then one alone: at most 4 starts.
+        var starts = System.Text.RegularExpressions.Regex.Match(poisoned.Reason ?? "", "started ([0-9]+) times without finishing");
+        Assert.True(starts.Success, poisoned.Reason);
+        Assert.InRange(int.Parse(starts.Groups[1].Value), 1, 4);
         Assert.True(crashes > 0, "the poison job never killed a worker: the fault injection is not wired");
         Assert.All(finished, upload => Assert.Equal("Ready", upload.Status));
+    }
+
+    [Fact]
+    public async Task A_worker_killed_mid_job_leaves_its_jobs_to_the_other_and_every_upload_is_ready()
+    {
+        var client = storefront.CreateClient();
+        var victim = storefront.Services("imageworker")[0];
+        var pid = Faults.TryFindPid(storefront.App, victim);
+        // The largest corpus photo, a dozen times: both workers hold their full prefetch while it runs.
+        var ids = new List<Guid>();
+        for (var i = 0; i < 12; i++)
+        {
+            ids.Add((await client.UploadAcceptedAsync(Corpus.Path("landing-5120x2880.jpg"))).Id);
+        }
+
+        using (var wait = new CancellationTokenSource(Settle))
+        {
+            while (!(await Task.WhenAll(ids.Select(client.GetUploadAsync))).Any(u => u.Status == "Processing"))
+            {
+                await Task.Delay(20, wait.Token);
+            }
+        }
+
+        var unfinished = (await Task.WhenAll(ids.Select(client.GetUploadAsync))).Count(u => u.Status is "Pending" or "Processing");
+        Faults.Kill(storefront.App, victim);
+        var finished = await Task.WhenAll(ids.Select(id => client.WaitUntilFinishedAsync(id, Settle)));
+
+        Log($"worker-killed: {victim} killed with {unfinished} of {ids.Count} uploads unfinished; " +
+            $"{finished.Count(u => u.Status == "Ready")} ready, {finished.Count(u => u.Status == "Failed")} failed");
+        // More unfinished jobs than the other worker can hold: the victim had its own in hand.
+        Assert.True(unfinished > Environment.ProcessorCount, $"only {unfinished} uploads were unfinished at the kill");
+        Assert.All(finished, upload => Assert.Equal("Ready", upload.Status));
+        await Faults.WaitUntilRunningAndHealthyAsync(storefront.App, [victim], Settle);
+        Assert.NotEqual(pid, Faults.TryFindPid(storefront.App, victim));
     }
 
     [Fact]
