@@ -32,7 +32,7 @@ public sealed record AdjustStockRequest(int? Delta)
     public Dictionary<string, string[]> Validate()
     {
         var errors = new Dictionary<string, string[]>();
-        if (Delta is null or 0 || Math.Abs(Delta.Value) > ProductFields.MaxQuantity)
+        if (Delta is null or 0 or < -ProductFields.MaxQuantity or > ProductFields.MaxQuantity)
         {
             errors["delta"] = [$"Must be a non-zero whole number between -{ProductFields.MaxQuantity} and {ProductFields.MaxQuantity}."];
         }

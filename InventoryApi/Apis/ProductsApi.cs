@@ -67,7 +67,9 @@ public static class ProductsApi
         category = string.IsNullOrWhiteSpace(category) ? null : category.Trim();
         q = string.IsNullOrWhiteSpace(q) ? null : q.Trim();
 
-        var result = await services.Cache.GetListAsync($"products:{pageNumber}:{size}:{category}:{q}", async ct =>
+        // Escaped, so no category and search text can run together into another pair's key.
+        var key = $"products:{pageNumber}:{size}:{Uri.EscapeDataString(category ?? "")}:{Uri.EscapeDataString(q ?? "")}";
+        var result = await services.Cache.GetListAsync(key, async ct =>
         {
             var query = services.Db.Products.AsNoTracking();
             if (category is not null)

@@ -15,7 +15,9 @@ public static class ReservationsApi
         var api = app.MapGroup("/api/inventory/reservations").WithTags("Reservations");
         api.MapPost("/", CreateReservation);
         api.MapGet("/{id:guid}", GetReservation);
-        api.MapPost("/{id:guid}/commit", CommitReservation);
+        // Holding stock is open to shoppers (a hold expires); taking it off on-hand for good is for
+        // the order side that took the payment, so nobody can empty the shelves anonymously.
+        api.MapPost("/{id:guid}/commit", CommitReservation).RequireAdminKey();
         api.MapPost("/{id:guid}/release", ReleaseReservation);
         return app;
     }

@@ -207,5 +207,6 @@ public sealed class ProductCache(
 
     private static string ProductGenerationKey(Guid productId) => $"{Prefix}gen:product:{productId:N}";
 
-    private static bool IsRedisFailure(Exception e) => e is RedisException or ObjectDisposedException;
+    // A timeout is not a RedisException (it derives from TimeoutException), and a slow Redis is the common failure.
+    private static bool IsRedisFailure(Exception e) => e is RedisException or RedisTimeoutException or ObjectDisposedException;
 }

@@ -106,6 +106,27 @@ public sealed class CacheTests(InventoryFixture fixture)
         await Eventually.ValueAsync(() => HealthAsync(b), body => body == "Healthy");
     }
 
+    [Fact]
+    public async Task With_redis_stalled_reads_come_from_mysql_and_writes_commit_without_a_server_error()
+    {
+        var product = await fixture.ReplicaA.CreateProductAsync(stock: 5);
+        await fixture.ReplicaB.GetProductAsync(product.Id); // in Redis before the stall
+        using var a = fixture.ReplicaA.Admin();
+        using var b = fixture.ReplicaB.Anonymous();
+        using var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(fixture.Servers.RedisConnectionString);
+
+        // Redis stays up but answers nothing for 4 s: the services' 1 s timeouts fire, not connection errors.
+        await redis.GetDatabase().ExecuteAsync("CLIENT", "PAUSE", "4000", "ALL");
+        var read = await b.GetAsync($"/api/inventory/products/{product.Id}");
+        var write = await a.PostAsJsonAsync($"/api/inventory/products/{product.Id}/stock", new { delta = 1 });
+
+        Assert.Equal(HttpStatusCode.OK, read.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, write.StatusCode);
+        Assert.Equal(6, (await write.Content.ReadFromJsonAsync<ProductResponse>(InventoryApp.Json))!.Stock.OnHand);
+        // Once Redis answers again the write's invalidation is delivered: no stale stock is served.
+        await Eventually.ValueAsync(() => fixture.ReplicaB.GetProductAsync(product.Id), p => p.Stock.OnHand == 6);
+    }
+
     private static async Task<string> HealthAsync(HttpClient client) =>
         await (await client.GetAsync("/health")).Content.ReadAsStringAsync();
 }

@@ -172,10 +172,12 @@ public sealed class ProductAdminTests(InventoryFixture fixture)
         var added = await _admin.PostAsJsonAsync($"/api/inventory/products/{product.Id}/stock", new { delta = 2 });
         var tooMuch = await _admin.PostAsJsonAsync($"/api/inventory/products/{product.Id}/stock", new { delta = -5 });
         var zero = await _admin.PostAsJsonAsync($"/api/inventory/products/{product.Id}/stock", new { delta = 0 });
+        var lowest = await _admin.PostAsJsonAsync($"/api/inventory/products/{product.Id}/stock", new { delta = int.MinValue });
 
         Assert.Equal(new StockResponse(7, 3, 4), (await added.Content.ReadFromJsonAsync<ProductResponse>(InventoryApp.Json))!.Stock);
         Assert.Equal(HttpStatusCode.Conflict, tooMuch.StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, zero.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, lowest.StatusCode);
         Assert.Equal(new StockResponse(7, 3, 4), (await fixture.ReplicaB.GetProductAsync(product.Id)).Stock);
     }
 

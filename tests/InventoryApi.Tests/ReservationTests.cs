@@ -123,8 +123,8 @@ public sealed class ReservationTests(InventoryFixture fixture)
         var product = await fixture.ReplicaA.CreateProductAsync(stock: 5);
         await ReserveAsync(product.Id, 2); // another hold, so a double commit would show instead of breaking a check
         var reservation = await ReserveAsync(product.Id, 2);
-        using var a = fixture.ReplicaA.Anonymous();
-        using var b = fixture.ReplicaB.Anonymous();
+        using var a = fixture.ReplicaA.Admin();
+        using var b = fixture.ReplicaB.Admin();
 
         var commits = await Task.WhenAll(
             a.PostAsync($"/api/inventory/reservations/{reservation.Id}/commit", null),
@@ -144,8 +144,8 @@ public sealed class ReservationTests(InventoryFixture fixture)
         var product = await fixture.ReplicaA.CreateProductAsync(stock: 5);
         await ReserveAsync(product.Id, 2); // another hold, so a double release would show instead of breaking a check
         var reservation = await ReserveAsync(product.Id, 2);
-        using var a = fixture.ReplicaA.Anonymous();
-        using var b = fixture.ReplicaB.Anonymous();
+        using var a = fixture.ReplicaA.Admin();
+        using var b = fixture.ReplicaB.Admin();
 
         var releases = await Task.WhenAll(
             a.PostAsync($"/api/inventory/reservations/{reservation.Id}/release", null),
@@ -161,9 +161,23 @@ public sealed class ReservationTests(InventoryFixture fixture)
     }
 
     [Fact]
+    public async Task Only_the_admin_key_commits_so_an_anonymous_client_cannot_take_stock_off_for_good()
+    {
+        var product = await fixture.ReplicaA.CreateProductAsync(stock: 5);
+        var reservation = await ReserveAsync(product.Id, 2);
+        using var anonymous = fixture.ReplicaA.Anonymous();
+
+        var commit = await anonymous.PostAsync($"/api/inventory/reservations/{reservation.Id}/commit", null);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, commit.StatusCode);
+        Assert.Equal("application/problem+json", commit.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(new StockResponse(5, 2, 3), (await fixture.ReplicaB.GetProductAsync(product.Id)).Stock);
+    }
+
+    [Fact]
     public async Task Committing_or_releasing_an_unknown_reservation_is_404()
     {
-        using var client = fixture.ReplicaA.Anonymous();
+        using var client = fixture.ReplicaA.Admin();
 
         Assert.Equal(HttpStatusCode.NotFound, (await client.PostAsync($"/api/inventory/reservations/{Guid.NewGuid()}/commit", null)).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await client.PostAsync($"/api/inventory/reservations/{Guid.NewGuid()}/release", null)).StatusCode);
@@ -185,7 +199,7 @@ public sealed class ReservationTests(InventoryFixture fixture)
         // A long-lived hold beside the expiring one, so returning the stock twice would show in
         // Reserved instead of being stopped by the database's Reserved >= 0 check.
         await ReserveAsync(product.Id, 3);
-        using var client = sweeperA.Anonymous();
+        using var client = sweeperA.Admin();
         var created = await client.PostAsJsonAsync("/api/inventory/reservations", Lines((product.Id, 3)));
         var reservation = (await created.Content.ReadFromJsonAsync<ReservationResponse>(InventoryApp.Json))!;
         Assert.Equal(new StockResponse(10, 6, 4), (await fixture.ReplicaA.GetProductAsync(product.Id)).Stock);

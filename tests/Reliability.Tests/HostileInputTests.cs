@@ -205,6 +205,7 @@ public sealed class HostileInputTests(OutageStorefront storefront, ITestOutputHe
             new(products, "no admin key", 401, c => Send(c, HttpMethod.Post, "/api/inventory/products", Raw(ProductJson(), "application/json"), admin: false)),
             new("DELETE /api/inventory/products/{id}", "wrong admin key", 403, c => Send(c, HttpMethod.Delete, $"/api/inventory/products/{c.ProductId}", null, admin: false, key: "wrong")),
             new("POST /api/inventory/products/{id}/stock", "delta int.MaxValue", 400, c => SendJson(c, HttpMethod.Post, $"/api/inventory/products/{c.ProductId}/stock", $"{{\"delta\":{int.MaxValue}}}")),
+            new("POST /api/inventory/products/{id}/stock", "delta int.MinValue", 400, c => SendJson(c, HttpMethod.Post, $"/api/inventory/products/{c.ProductId}/stock", $"{{\"delta\":{int.MinValue}}}")),
             new("POST /api/inventory/products/{id}/stock", "delta 2^40", 400, c => SendJson(c, HttpMethod.Post, $"/api/inventory/products/{c.ProductId}/stock", "{\"delta\":1099511627776}")),
             new("GET /api/inventory/products", "page -1", 400, c => Get(c, "/api/inventory/products?page=-1")),
             new("GET /api/inventory/products", "page past int", 400, c => Get(c, "/api/inventory/products?page=99999999999")),
