@@ -84,7 +84,7 @@ public static class UploadsApi
         string? originalKey = null;
         try
         {
-            var form = await ReadFormAsync(request, boundary, uploadId, services.Store, limits, cancellationToken);
+            var form = await ReadFormAsync(request, boundary, uploadId, services, limits, cancellationToken);
             original = form.File;
             if (form.Error is not null)
             {
@@ -349,7 +349,7 @@ public static class UploadsApi
     /// never read: every name on disk comes from the upload id.
     /// </summary>
     private static async Task<UploadForm> ReadFormAsync(
-        HttpRequest request, string boundary, Guid uploadId, OriginalStore store, UploadOptions limits, CancellationToken cancellationToken)
+        HttpRequest request, string boundary, Guid uploadId, UploadServices services, UploadOptions limits, CancellationToken cancellationToken)
     {
         ReceivedOriginal? file = null;
         string? productId = null;
@@ -369,7 +369,7 @@ public static class UploadsApi
                     case "file" when file is not null:
                         return new UploadForm(file, productId, BadRequest("Send one file per upload."));
                     case "file":
-                        file = await store.ReceiveAsync(uploadId, section.Body, limits.MaxBytes, cancellationToken);
+                        file = await services.Store.ReceiveAsync(uploadId, section.Body, limits.MaxBytes, cancellationToken);
                         var refusal = file.Error switch
                         {
                             ReceiveError.Empty => BadRequest("The file is empty."),
@@ -393,6 +393,14 @@ public static class UploadsApi
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
             return new UploadForm(file, productId, TooLarge(limits));
+        }
+        catch (StorageUnavailableException e)
+        {
+            // The detail stays in the log: it names server paths.
+            services.Logger.LogError(e.InnerException, "Could not store upload {UploadId}.", uploadId);
+            request.HttpContext.Response.Headers.RetryAfter = "30";
+            return new UploadForm(file, productId,
+                Problem(StatusCodes.Status503ServiceUnavailable, "The image storage cannot be written right now; try again shortly."));
         }
         catch (Exception e) when (e is InvalidDataException or IOException && !cancellationToken.IsCancellationRequested)
         {

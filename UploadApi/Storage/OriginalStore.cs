@@ -40,40 +40,44 @@ public sealed class OriginalStore(IOptions<StorageOptions> options)
             return ReceivedOriginal.Rejected(ReceiveError.UnsupportedType);
         }
 
-        Directory.CreateDirectory(OriginalsDirectory);
         var temporaryPath = Path.Combine(OriginalsDirectory, $"{uploadId}.tmp");
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         long length = 0;
+        FileStream? file = null;
         try
         {
-            await using (var file = new FileStream(temporaryPath, FileMode.CreateNew, FileAccess.Write, FileShare.None, BufferSize, useAsync: true))
+            file = OnDisk(() =>
             {
-                hash.AppendData(head, 0, headLength);
-                await file.WriteAsync(head.AsMemory(0, headLength), cancellationToken);
-                length = headLength;
+                Directory.CreateDirectory(OriginalsDirectory);
+                return new FileStream(temporaryPath, FileMode.CreateNew, FileAccess.Write, FileShare.None, BufferSize, useAsync: true);
+            });
+            hash.AppendData(head, 0, headLength);
+            await OnDiskAsync(file.WriteAsync(head.AsMemory(0, headLength), cancellationToken));
+            length = headLength;
 
-                var buffer = new byte[BufferSize];
-                int read;
-                while ((read = await source.ReadAsync(buffer, cancellationToken)) > 0)
+            var buffer = new byte[BufferSize];
+            int read;
+            // Errors reading the request are the client's (its body); errors writing are the storage's.
+            while ((read = await source.ReadAsync(buffer, cancellationToken)) > 0)
+            {
+                length += read;
+                if (length > maxBytes)
                 {
-                    length += read;
-                    if (length > maxBytes)
-                    {
-                        break;
-                    }
-
-                    hash.AppendData(buffer, 0, read);
-                    await file.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+                    break;
                 }
 
-                // On the disk before the row that promises it is committed (MySQL flushes that
-                // at commit), so a power cut after the 202 cannot leave a row without its file.
-                if (length <= maxBytes)
-                {
-                    file.Flush(flushToDisk: true);
-                }
+                hash.AppendData(buffer, 0, read);
+                await OnDiskAsync(file.WriteAsync(buffer.AsMemory(0, read), cancellationToken));
             }
 
+            // On the disk before the row that promises it is committed (MySQL flushes that
+            // at commit), so a power cut after the 202 cannot leave a row without its file.
+            if (length <= maxBytes)
+            {
+                OnDisk(() => file.Flush(flushToDisk: true));
+            }
+
+            await file.DisposeAsync();
             if (length > maxBytes)
             {
                 File.Delete(temporaryPath);
@@ -82,7 +86,12 @@ public sealed class OriginalStore(IOptions<StorageOptions> options)
         }
         catch
         {
-            File.Delete(temporaryPath);
+            if (file is not null)
+            {
+                await file.DisposeAsync();
+                File.Delete(temporaryPath);
+            }
+
             throw;
         }
 
@@ -106,7 +115,36 @@ public sealed class OriginalStore(IOptions<StorageOptions> options)
     }
 
     public void Delete(string key) => File.Delete(Path.Combine(options.Value.Root, key));
+
+    private static T OnDisk<T>(Func<T> write)
+    {
+        try
+        {
+            return write();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new StorageUnavailableException(e);
+        }
+    }
+
+    private static void OnDisk(Action write) => OnDisk(() => { write(); return true; });
+
+    private static async Task OnDiskAsync(ValueTask write)
+    {
+        try
+        {
+            await write;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new StorageUnavailableException(e);
+        }
+    }
 }
+
+/// <summary>The image folder could not be written (disk full, a share gone, permissions): the server's fault, not the client's.</summary>
+public sealed class StorageUnavailableException(Exception inner) : Exception("The image storage could not be written.", inner);
 
 public enum ReceiveError
 {

@@ -43,6 +43,36 @@ public sealed class UploadTests(UploadApiFixture fixture)
         Assert.Equal(1, job.Attempt);
     }
 
+    [Fact]
+    public async Task When_the_image_storage_cannot_be_written_the_upload_is_503_and_nothing_is_recorded()
+    {
+        using var client = fixture.AdminClient();
+        var rowsBefore = await fixture.WithDbAsync(db => db.Uploads.CountAsync());
+        // A file where the originals folder should be: every write fails, as a full or lost disk would.
+        var away = fixture.OriginalsDirectory + ".away";
+        Directory.CreateDirectory(fixture.OriginalsDirectory);
+        Directory.Move(fixture.OriginalsDirectory, away);
+        HttpResponseMessage refused;
+        try
+        {
+            await File.WriteAllTextAsync(fixture.OriginalsDirectory, "in the way");
+            refused = await client.PostAsync("/api/uploads", UploadApiFixture.FormFromFile(TestImages.GoodJpeg));
+        }
+        finally
+        {
+            File.Delete(fixture.OriginalsDirectory);
+            Directory.Move(away, fixture.OriginalsDirectory);
+        }
+
+        await refused.AssertStatusAsync(HttpStatusCode.ServiceUnavailable);
+        var problem = await refused.Content.ReadAsStringAsync();
+        Assert.DoesNotContain(fixture.StorageRoot, problem, StringComparison.Ordinal);
+        Assert.NotNull(refused.Headers.RetryAfter);
+        Assert.Equal(rowsBefore, await fixture.WithDbAsync(db => db.Uploads.CountAsync()));
+        var next = await client.PostAsync("/api/uploads", UploadApiFixture.FormFromFile(TestImages.GoodJpeg));
+        await next.AssertStatusAsync(HttpStatusCode.Accepted);
+    }
+
     [Theory]
     [InlineData("png", "image/png")]
     [InlineData("webp", "image/webp")]
