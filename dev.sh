@@ -37,6 +37,8 @@ run() {
   require_dotnet
   install_missing "${server_packages[@]}"
   dotnet build AppHost -nologo -v:q
+  # `./dev.sh run -- --Backing:Mode=container` reads naturally; dotnet run adds its own `--`.
+  if [ "${1:-}" = "--" ]; then shift; fi
   # The http profile: no development certificate is needed (see AppHost/Properties/launchSettings.json).
   exec dotnet run --project AppHost --no-build --launch-profile http -- "$@"
 }

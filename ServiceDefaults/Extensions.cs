@@ -52,6 +52,7 @@ public static class Extensions
                 .AddHttpClientInstrumentation()
                 .AddRuntimeInstrumentation()
                 .AddMeter("MassTransit")
+                .AddMeter("MySqlConnector")
                 .AddMeter("Reference.*"))
             .WithTracing(tracing => tracing
                 .AddSource(builder.Environment.ApplicationName)
