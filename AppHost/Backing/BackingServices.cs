@@ -127,7 +127,7 @@ public static class BackingServicesExtensions
             .WithEndpoint(targetPort: 3306, name: "tcp", scheme: "tcp")
             .WithEnvironment("MYSQL_ROOT_PASSWORD", mysqlPassword)
             .WithVolume("reference-mysql-data", "/var/lib/mysql")
-            .WithArgs("--innodb-flush-log-at-trx-commit=1", "--sync-binlog=1");
+            .WithArgs("--innodb-flush-log-at-trx-commit=1", "--sync-binlog=1", "--max-connections=500");
         mysql.WithHealthCheck(BackingHealthChecks.AddMySql(builder, mysql.Resource));
 
         var cache = builder.AddRedis("cache", password: cachePassword)
