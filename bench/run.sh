@@ -28,5 +28,5 @@ dotnet build Gateway -c Release -nologo -v:q
 # libvips's warnings (e.g. an unknown EXIF resolution unit) say nothing about speed.
 export VIPS_WARNING=0
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
-dotnet bench/Bench/bin/Release/net10.0/Bench.dll "${1:-all}" "${@:2}"
+dotnet bench/Bench/bin/Release/net10.0/Reference.Bench.dll "${1:-all}" "${@:2}"
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -55,7 +55,7 @@ public static class StorefrontHost
     public static async Task<DistributedApplication> StartAsync(
         string dataDirectory, string adminKey, Action<IDistributedApplicationTestingBuilder>? configure = null)
     {
-        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Reference_AppHost>(
         [
             "--Backing:Mode=local",
             $"--Backing:DataDirectory={dataDirectory}",

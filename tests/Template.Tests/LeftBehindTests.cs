@@ -18,7 +18,7 @@ public sealed class LeftBehindTests : IDisposable
         "artifacts/screenshots/grid.png",
         "tests/AppHost.Tests/TestResults/run.trx",
         "deploy/.env",
-        "AppHost/AppHost.csproj.user",
+        "AppHost/Reference.AppHost.csproj.user",
         ".vs/state.json",
         "Gateway/node_modules/left-pad/index.js",
         "tests/AppHost.Tests/.playwright/node/linux-x64/node",

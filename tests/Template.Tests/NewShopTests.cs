@@ -28,8 +28,17 @@ public sealed partial class NewShopTests(TemplatePackage template, ITestOutputHe
         Skip.IfNot(TemplatePackage.IsTemplateRepository, NotTheTemplate);
 
         Assert.True(File.Exists(Path.Combine(Shop, "Acme.Shop.sln")));
+        // Project files say whose shop it is, as `dotnet new aspire-starter` names them; folders say what each part is.
+        foreach (var project in new[] { "AppHost", "Gateway", "UploadApi", "ImageWorker", "InventoryApi", "ServiceDefaults", "Contracts" })
+        {
+            Assert.True(File.Exists(Path.Combine(Shop, project, $"Acme.Shop.{project}.csproj")), project);
+            Assert.Contains($"= \"Acme.Shop.{project}\", \"{project}\\Acme.Shop.{project}.csproj\"", Read("Acme.Shop.sln"));
+        }
+
+        Assert.True(File.Exists(Path.Combine(Shop, "tests", "Gateway.Tests", "Acme.Shop.Gateway.Tests.csproj")));
+        Assert.Contains("Projects.Acme_Shop_AppHost", Read("tests/StorefrontTesting/StorefrontFixture.cs"));
         Assert.Empty(Directory.GetFiles(Shop, "Reference*", SearchOption.AllDirectories));
-        Assert.Contains("<RootNamespace>Acme.Shop.AppHost</RootNamespace>", Read("AppHost/AppHost.csproj"));
+        Assert.Contains("<RootNamespace>Acme.Shop.AppHost</RootNamespace>", Read("AppHost/Acme.Shop.AppHost.csproj"));
         Assert.Contains("namespace Acme.Shop.InventoryApi", Read("InventoryApi/InventoryOptions.cs"));
         Assert.Contains("using Acme.Shop.AppHost.Backing;", Read("AppHost/AppHost.cs"));
         Assert.StartsWith("# Acme.Shop\n", Read("README.md"));
@@ -48,7 +57,7 @@ public sealed partial class NewShopTests(TemplatePackage template, ITestOutputHe
 
         // Two shops on one machine must not share user secrets or container volumes. (Migration locks
         // are named after the database they guard, which two shops only share if they share the data.)
-        Assert.Contains("<UserSecretsId>acme-shop-", Read("AppHost/AppHost.csproj"));
+        Assert.Contains("<UserSecretsId>acme-shop-", Read("AppHost/Acme.Shop.AppHost.csproj"));
         Assert.Contains("\"acme-shop-mysql-data\"", Read("AppHost/Backing/BackingServices.cs"));
         Assert.DoesNotContain("\"reference-", string.Concat(TextFiles(Shop).Select(File.ReadAllText)));
     }
@@ -61,8 +70,8 @@ public sealed partial class NewShopTests(TemplatePackage template, ITestOutputHe
         var appHost = Read("AppHost/AppHost.cs");
         Assert.Contains(".WithReference(backing.InventoryDb)", appHost);
         Assert.Contains("ReferenceExpression", Read("AppHost/Backing/LocalServerResource.cs"));
-        Assert.Contains("<ProjectReference Include=", Read("AppHost/AppHost.csproj"));
-        Assert.Contains("<PackageReference Include=", Read("AppHost/AppHost.csproj"));
+        Assert.Contains("<ProjectReference Include=", Read("AppHost/Acme.Shop.AppHost.csproj"));
+        Assert.Contains("<PackageReference Include=", Read("AppHost/Acme.Shop.AppHost.csproj"));
         // The new name only ever starts a word: no identifier ending in the old name was rewritten.
         var glued = TextFiles(Shop)
             .SelectMany(file => GluedNewName().Matches(File.ReadAllText(file)).Select(m => $"{Path.GetRelativePath(Shop, file)}: {m.Value}"))
@@ -156,8 +165,8 @@ public sealed partial class NewShopTests(TemplatePackage template, ITestOutputHe
 
         // The tests that need no servers; the full suite starts MariaDB, Redis, RabbitMQ and a
         // browser, and is this repository's own suite under another name (see the README).
-        await AssertTestsPassAsync("tests/Gateway.Tests/Gateway.Tests.csproj");
-        await AssertTestsPassAsync("tests/AppHost.Tests/AppHost.Tests.csproj", "--filter", "FullyQualifiedName~BackingModeTests");
+        await AssertTestsPassAsync("tests/Gateway.Tests/Acme.Shop.Gateway.Tests.csproj");
+        await AssertTestsPassAsync("tests/AppHost.Tests/Acme.Shop.AppHost.Tests.csproj", "--filter", "FullyQualifiedName~BackingModeTests");
     }
 
     private async Task AssertTestsPassAsync(string project, params string[] filter)

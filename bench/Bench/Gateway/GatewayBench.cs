@@ -32,7 +32,7 @@ public static class GatewayBench
 
     /// <summary>The Release build (bench/run.sh makes it), or the Debug one where only that exists (the smoke test).</summary>
     public static string GatewayAssembly =>
-        new[] { "Release", "Debug" }.Select(c => System.IO.Path.Combine(RepoPaths.Root, "Gateway", "bin", c, "net10.0", "Gateway.dll")).FirstOrDefault(File.Exists)
+        new[] { "Release", "Debug" }.Select(c => System.IO.Path.Combine(RepoPaths.Root, "Gateway", "bin", c, "net10.0", "Reference.Gateway.dll")).FirstOrDefault(File.Exists)
         ?? throw new FileNotFoundException("Build the gateway first: dotnet build Gateway -c Release");
 
     public static bool CanRun => File.Exists("/usr/sbin/nginx") && Wrk.IsInstalled;

@@ -80,7 +80,7 @@ public sealed class TestImages(PodmanHost podman)
         {
             // Own artifacts folder: nothing is written into the repository's bin/ and obj/.
             await podman.Shell.RunAsync("dotnet",
-                ["publish", Path.Combine(RepoPaths.Root, project, project + ".csproj"), "-c", "Release",
+                ["publish", Path.Combine(RepoPaths.Root, project, $"Reference.{project}.csproj"), "-c", "Release",
                  "-o", Path.Combine(publishRoot, project), "--artifacts-path", Path.Combine(podman.Directory, "artifacts"),
                  "-p:UseAppHost=false", "-nologo", "-v:q"],
                 cancellationToken);

@@ -293,7 +293,7 @@ public sealed class ImageUploadedConsumerTests(MessagingServers messaging) : IAs
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "ImageWorker.dll"));
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Reference.ImageWorker.dll"));
         start.Environment["ASPNETCORE_URLS"] = "http://127.0.0.1:0";
         start.Environment["ConnectionStrings__messaging"] = _servers.RabbitMqConnectionString;
         start.Environment["ConnectionStrings__cache"] = _servers.RedisConnectionString;
