@@ -61,16 +61,22 @@ test() {
       2>&1 | tee -a "$log" || status=1
   done
   # dotnet test prints one summary per project; CI reads one total.
-  local passed failed
+  local passed failed skipped
   local summaries
   summaries=$(grep -E '^(Passed|Failed)! +- Failed: +[0-9]+, Passed: +[0-9]+' "$log" || true)
   passed=$(sed -E 's/.*Passed: +([0-9]+).*/\1/' <<<"$summaries" | awk '{s+=$1} END {print s+0}')
   failed=$(sed -E 's/.*- Failed: +([0-9]+).*/\1/' <<<"$summaries" | awk '{s+=$1} END {print s+0}')
+  skipped=$(sed -E 's/.*Skipped: +([0-9]+).*/\1/' <<<"$summaries" | awk '{s+=$1} END {print s+0}')
+  # A skip here means a proof did not run (no podman, no nginx…): say which, loudly.
+  if [ "$skipped" -gt 0 ]; then
+    echo "Skipped tests (a skipped proof is not a passed one):"
+    grep -hE '^ +Skipped ' "$log" | sed 's/^ */  /' || true
+  fi
   # The figures some suites print (the fault run's counts and the like) are kept in the result files.
   grep -hoE '^ *(fault-run|hostile-input|fresh-broker|broker-down|poison|worker-killed|mysql-down|replica-killed): [^<&]*' \
     "$results"/*.trx 2>/dev/null | sed 's/^ *//' | sort -u || true
   echo "Test results: $results"
-  echo "$passed passed, $failed failed"
+  echo "$passed passed, $failed failed, $skipped skipped"
   [ "$failed" -eq 0 ] && [ "$status" -eq 0 ]
 }
 
