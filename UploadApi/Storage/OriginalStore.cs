@@ -77,7 +77,8 @@ public sealed class OriginalStore(IOptions<StorageOptions> options)
                 OnDisk(() => file.Flush(flushToDisk: true));
             }
 
-            await file.DisposeAsync();
+            // Closing writes what the stream still buffers: a disk error here is the storage's too.
+            await OnDiskAsync(file.DisposeAsync());
             if (length > maxBytes)
             {
                 File.Delete(temporaryPath);
