@@ -3,6 +3,7 @@ using MassTransit;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Reference.UploadApi.Apis;
 using Reference.UploadApi.Infrastructure;
+using Reference.UploadApi.Intake;
 using Reference.UploadApi.IntegrationEvents.EventHandling;
 using Reference.UploadApi.Model;
 using Reference.UploadApi.StatusFeed;
@@ -30,6 +31,7 @@ public static class Extensions
 
         builder.Services.AddSingleton<OriginalStore>();
         builder.Services.AddScoped<UploadTransitions>();
+        builder.Services.AddScoped<UploadIntake>();
         builder.Services.AddSingleton<UploadStatusFeed>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<UploadStatusFeed>());
         // Before the sweeper, whose first publishes need the worker's queue in place.
