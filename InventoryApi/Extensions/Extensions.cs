@@ -7,6 +7,7 @@ using Reference.InventoryApi.Apis;
 using Reference.InventoryApi.Caching;
 using Reference.InventoryApi.Infrastructure;
 using Reference.InventoryApi.IntegrationEvents.EventHandling;
+using Reference.InventoryApi.Products;
 using Reference.InventoryApi.Reservations;
 using StackExchange.Redis;
 
@@ -46,6 +47,7 @@ internal static class Extensions
         services.AddHostedService<PendingInvalidationFlusher>();
         services.AddHealthChecks().AddCheck<RedisCacheHealthCheck>("redis-cache", HealthStatus.Degraded, ["ready"]);
 
+        services.AddScoped<ProductCatalog>();
         services.AddScoped<StockReservations>();
         services.AddHostedService<ReservationSweeper>();
 
