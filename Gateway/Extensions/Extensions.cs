@@ -52,6 +52,7 @@ public static class Extensions
         services.AddReverseProxy()
             .LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"))
             .AddServiceDiscoveryDestinationResolver()
+            .AddConfigFilter<SharedFactsConfigFilter>()
             .AddTransforms(context =>
             {
                 // Every route, whatever its config says: the client's own X-Forwarded-* and

@@ -1,3 +1,4 @@
+using Reference.Contracts;
 using MassTransit;
 using Reference.ImageWorker.Consumers;
 using Reference.ImageWorker.Pipeline;
@@ -12,7 +13,7 @@ public static class Extensions
     {
         builder.Services.AddOptions<ImageOptions>().BindConfiguration(ImageOptions.SectionName);
         builder.Services.AddOptions<FaultInjectionOptions>().BindConfiguration(FaultInjectionOptions.SectionName);
-        builder.Services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.SectionName)
+        builder.Services.AddOptions<ImageStorage>().BindConfiguration(ImageStorage.Section)
             .Validate(o => !string.IsNullOrWhiteSpace(o.Root), "Storage:Root is not set: the image folder shared with UploadApi and the gateway.")
             .ValidateOnStart();
         builder.Services.AddSingleton<VariantWriter>();
@@ -25,7 +26,8 @@ public static class Extensions
         builder.Services.AddSingleton<ProcessingAttempts>();
         builder.Services.AddSingleton(new WorkerJobGate(ImageUploadedConsumerDefinition.ConcurrentJobs));
 
-        builder.AddMessaging(bus => bus.AddConsumer<ImageUploadedConsumer>(typeof(ImageUploadedConsumerDefinition)));
+        // No prefix: every replica takes jobs from the one shared queue.
+        builder.AddMessaging(endpointPrefix: null, bus => bus.AddConsumer<ImageUploadedConsumer>(typeof(ImageUploadedConsumerDefinition)));
         return builder;
     }
 }

@@ -27,21 +27,19 @@ namespace Reference.ImageWorker.Pipeline;
 /// </summary>
 public sealed class VariantWriter
 {
-    public const string VariantsFolder = "variants";
-
     private static readonly ActivitySource Tracing = new("Reference.ImageWorker");
 
     private readonly ImageOptions _options;
     private readonly string _root;
     private readonly IImageEngine _engine;
 
-    public VariantWriter(IOptions<ImageOptions> options, IOptions<StorageOptions> storage)
+    public VariantWriter(IOptions<ImageOptions> options, IOptions<ImageStorage> storage)
         : this(options, storage, engine: null)
     {
     }
 
     /// <summary>With an engine of the caller's (the benchmarks try variations on one); null means <c>Images:Engine</c>.</summary>
-    public VariantWriter(IOptions<ImageOptions> options, IOptions<StorageOptions> storage, IImageEngine? engine)
+    public VariantWriter(IOptions<ImageOptions> options, IOptions<ImageStorage> storage, IImageEngine? engine)
     {
         _options = options.Value;
         _root = string.IsNullOrWhiteSpace(storage.Value.Root)
@@ -58,7 +56,7 @@ public sealed class VariantWriter
     /// <summary>ImageSharp's configuration for reading headers (and for decoding, with the ImageSharp engine).</summary>
     public Configuration Configuration { get; }
 
-    public string VariantFolder(Guid uploadId) => Path.Combine(_root, VariantsFolder, uploadId.ToString());
+    public string VariantFolder(Guid uploadId) => Path.Combine(_root, ImageStorage.VariantsFolder, uploadId.ToString());
 
     /// <summary>Decodes the original and writes every variant, replacing any written before.</summary>
     /// <exception cref="UnprocessableImageException">The original can never be processed.</exception>

@@ -53,6 +53,7 @@ internal static class Extensions
 
         // Products are served and sold while the broker is away; only image attachment waits.
         builder.AddMessaging(
+            endpointPrefix: "Inventory",
             bus => bus.AddConsumer<ImageProcessedConsumer>(typeof(ImageProcessedConsumerDefinition)),
             unreachableStatus: HealthStatus.Degraded);
 

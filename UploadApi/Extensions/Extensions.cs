@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using MassTransit;
+using Reference.Contracts;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Reference.UploadApi.Apis;
 using Reference.UploadApi.Infrastructure;
@@ -19,7 +20,7 @@ public static class Extensions
         builder.Services.AddProblemResponses();
 
         builder.RequireAdminKeyConfigured();
-        builder.Services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.Section)
+        builder.Services.AddOptions<ImageStorage>().BindConfiguration(ImageStorage.Section)
             .Validate(o => !string.IsNullOrWhiteSpace(o.Root), "Storage:Root is not set.")
             .ValidateOnStart();
         builder.Services.AddOptions<UploadOptions>().BindConfiguration(UploadOptions.Section);
@@ -39,12 +40,13 @@ public static class Extensions
         builder.Services.AddHostedService<UploadSweeper>();
 
         builder.AddMessaging(
+            endpointPrefix: "UploadApi",
             bus =>
             {
-                bus.AddConsumer<ImageProcessingStartedConsumer, ImageProcessingStartedConsumerDefinition>();
-                bus.AddConsumer<ImageProcessedConsumer, ImageProcessedConsumerDefinition>();
-                bus.AddConsumer<ImageProcessingFailedConsumer, ImageProcessingFailedConsumerDefinition>();
-                bus.AddConsumer<ImageUploadedFaultConsumer, ImageUploadedFaultConsumerDefinition>();
+                bus.AddConsumer<ImageProcessingStartedConsumer, UploadConsumerDefinition<ImageProcessingStartedConsumer>>();
+                bus.AddConsumer<ImageProcessedConsumer, UploadConsumerDefinition<ImageProcessedConsumer>>();
+                bus.AddConsumer<ImageProcessingFailedConsumer, UploadConsumerDefinition<ImageProcessingFailedConsumer>>();
+                bus.AddConsumer<ImageUploadedFaultConsumer, UploadConsumerDefinition<ImageUploadedFaultConsumer>>();
             },
             // Uploads still get their 202 while the broker is away: the sweeper publishes later.
             unreachableStatus: HealthStatus.Degraded);

@@ -29,9 +29,6 @@ public sealed class UploadIntake(
     TimeProvider clock,
     ILogger<UploadIntake> logger)
 {
-    // Room for the multipart boundaries, part headers and the productId field around the file.
-    private const long FormOverheadBytes = 64 * 1024;
-
     public async Task<IntakeOutcome> ReceiveAsync(HttpRequest request, string? idempotencyKey, CancellationToken cancellationToken)
     {
         var limits = options.Value;
@@ -52,7 +49,7 @@ public sealed class UploadIntake(
             return UploadRefusal.BadRequest("The multipart/form-data body has no boundary.");
         }
 
-        var maxBodyBytes = limits.MaxBytes + FormOverheadBytes;
+        var maxBodyBytes = ImageLimits.UploadBodyBytes(limits.MaxBytes);
         if (request.ContentLength > maxBodyBytes)
         {
             return UploadRefusal.TooLarge(limits);

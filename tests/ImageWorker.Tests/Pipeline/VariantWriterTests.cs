@@ -302,7 +302,7 @@ public abstract class VariantWriterTests : IDisposable
     private VariantWriter CreateWriter(ImageOptions options)
     {
         options.Engine = _engine;
-        return new(Options.Create(options), Options.Create(new StorageOptions { Root = _storage.Root }));
+        return new(Options.Create(options), Options.Create(new ImageStorage { Root = _storage.Root }));
     }
 
     private static (int Width, int Height) UprightSize(string path)
