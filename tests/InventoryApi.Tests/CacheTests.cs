@@ -61,9 +61,9 @@ public sealed class CacheTests(InventoryFixture fixture)
             await fixture.Servers.StartAsync(BackingServer.Redis);
         }
 
-        await Eventually.ValueAsync(() => HealthAsync(b), body => body == "Healthy");
+        await Poll.UntilAsync(() => HealthAsync(b), body => body == "Healthy");
         // Redis kept the old entry across its restart; the deferred invalidation must retire it.
-        await Eventually.ValueAsync(() => fixture.ReplicaB.GetProductAsync(product.Id), p => p.Stock.OnHand == 6, timeoutSeconds: 10);
+        await Poll.UntilAsync(() => fixture.ReplicaB.GetProductAsync(product.Id), p => p.Stock.OnHand == 6, TimeSpan.FromSeconds(10));
     }
 
     [Fact]
@@ -99,11 +99,11 @@ public sealed class CacheTests(InventoryFixture fixture)
             await fixture.Servers.StartAsync(BackingServer.MySql);
         }
 
-        var recovered = await Eventually.ValueAsync(
+        var recovered = await Poll.UntilAsync(
             () => a.PostAsJsonAsync($"/api/inventory/products/{product.Id}/stock", new { delta = 1 }),
             response => response.StatusCode == HttpStatusCode.OK);
         Assert.Equal(6, (await fixture.ReplicaB.GetProductAsync(product.Id)).Stock.OnHand);
-        await Eventually.ValueAsync(() => HealthAsync(b), body => body == "Healthy");
+        await Poll.UntilAsync(() => HealthAsync(b), body => body == "Healthy");
     }
 
     [Fact]
@@ -124,7 +124,7 @@ public sealed class CacheTests(InventoryFixture fixture)
         Assert.Equal(HttpStatusCode.OK, write.StatusCode);
         Assert.Equal(6, (await write.Content.ReadFromJsonAsync<ProductResponse>(InventoryApp.Json))!.Stock.OnHand);
         // Once Redis answers again the write's invalidation is delivered: no stale stock is served.
-        await Eventually.ValueAsync(() => fixture.ReplicaB.GetProductAsync(product.Id), p => p.Stock.OnHand == 6);
+        await Poll.UntilAsync(() => fixture.ReplicaB.GetProductAsync(product.Id), p => p.Stock.OnHand == 6);
     }
 
     private static async Task<string> HealthAsync(HttpClient client) =>

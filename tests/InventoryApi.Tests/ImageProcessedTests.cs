@@ -4,6 +4,7 @@ using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
 using Reference.Contracts;
 using Reference.InventoryApi.IntegrationEvents.EventHandling;
+using Reference.Tests.Support;
 
 namespace Reference.InventoryApi.Tests;
 
@@ -57,7 +58,7 @@ public sealed class ImageProcessedTests(InventoryFixture fixture)
             await bus.Publish(message);
             await bus.Publish(message);
 
-            await Eventually.ValueAsync(() => Task.FromResult(consumed.Count), count => count >= 2);
+            await Poll.UntilAsync(() => Task.FromResult(consumed.Count), count => count >= 2);
         }
         finally
         {
