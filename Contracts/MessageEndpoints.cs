@@ -3,8 +3,8 @@ namespace Reference.Contracts;
 /// <summary>RabbitMQ names that more than one service must spell the same.</summary>
 public static class MessageEndpoints
 {
-    /// <summary>MassTransit's exchange for <see cref="ImageUploaded"/>.</summary>
-    public const string ImageUploadedExchange = "Reference.Contracts:ImageUploaded";
+    /// <summary>MassTransit's exchange for <see cref="ImageUploaded"/>: its namespace and name.</summary>
+    public static readonly string ImageUploadedExchange = $"{typeof(ImageUploaded).Namespace}:{nameof(ImageUploaded)}";
 
     /// <summary>
     /// The workers' queue, shared by every replica. UploadApi declares it at start too, so an upload

@@ -11,7 +11,7 @@ namespace Reference.UploadApi.Infrastructure;
 /// </summary>
 public sealed class ImageUploadedTopology(IConfiguration configuration, ILogger<ImageUploadedTopology> logger) : IHostedService
 {
-    private const string MessageExchange = MessageEndpoints.ImageUploadedExchange;
+    private static readonly string MessageExchange = MessageEndpoints.ImageUploadedExchange;
     private const string WorkerQueue = MessageEndpoints.ImageUploadedQueue;
 
     // Not disposed: it has no timer, and a host may call StopAsync after disposing services.

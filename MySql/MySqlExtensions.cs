@@ -4,6 +4,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
 using MySqlConnector;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
 
 namespace Microsoft.Extensions.Hosting;
 
@@ -49,6 +51,9 @@ public static class MySqlExtensions
 
         builder.Services.AddHealthChecks()
             .AddDbContextCheck<TContext>($"mysql-{connectionName}", unreachableStatus, ["ready"]);
+        builder.Services.AddOpenTelemetry()
+            .WithMetrics(metrics => metrics.AddMeter("MySqlConnector"))
+            .WithTracing(tracing => tracing.AddSource("MySqlConnector").AddEntityFrameworkCoreInstrumentation());
 
         return builder;
     }
