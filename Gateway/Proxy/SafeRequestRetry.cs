@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Options;
-using Reference.Gateway.Extensions;
 using Yarp.ReverseProxy.Forwarder;
 using Yarp.ReverseProxy.Model;
 

@@ -11,9 +11,10 @@ using Reference.UploadApi.StatusFeed;
 using Reference.UploadApi.Storage;
 using Reference.UploadApi.Sweeping;
 
-namespace Reference.UploadApi.Extensions;
+namespace Reference.UploadApi;
 
-public static class Extensions
+/// <summary>Everything UploadApi registers: its options, database, storage, sweeper and consumers.</summary>
+public static class UploadApiServices
 {
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {

@@ -3,9 +3,10 @@ using MassTransit;
 using Reference.ImageWorker.Consumers;
 using Reference.ImageWorker.Pipeline;
 
-namespace Reference.ImageWorker.Extensions;
+namespace Reference.ImageWorker;
 
-public static class Extensions
+/// <summary>Everything the worker registers: the image pipeline, its attempt counter and its consumer.</summary>
+public static class ImageWorkerServices
 {
     public const string CacheConnectionName = "cache";
 

@@ -13,7 +13,8 @@ using StackExchange.Redis;
 
 namespace Microsoft.Extensions.Hosting;
 
-internal static class Extensions
+/// <summary>Everything InventoryApi registers, and the request body limit its pipeline applies.</summary>
+internal static class InventoryApiServices
 {
     /// <summary>No request to this service needs more; larger bodies get 413.</summary>
     public const long MaxRequestBodyBytes = 1024 * 1024;

@@ -15,7 +15,7 @@ namespace Microsoft.Extensions.Hosting;
 /// What every service shares: OpenTelemetry, health endpoints, service discovery and resilient
 /// HttpClients. MySQL and messaging wiring are in MySql/ and Messaging/, for the services that use them.
 /// </summary>
-public static class Extensions
+public static class ServiceDefaults
 {
     private const string LiveTag = "live";
 
