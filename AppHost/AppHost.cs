@@ -34,7 +34,6 @@ var uploadApi = builder.AddReplicas<Projects.UploadApi>("uploadapi", builder.Rep
     .WithEnvironment("Storage__Root", imageStorage));
 
 builder.AddReplicas<Projects.ImageWorker>("imageworker", builder.ReplicaCount("ImageWorker", 2), service => service
-    .WithBacking(backing)
     .WithReference(backing.Cache).WaitFor(backing.Cache)
     .WithReference(backing.Messaging).WaitFor(backing.Messaging)
     .WithEnvironment("Storage__Root", imageStorage));

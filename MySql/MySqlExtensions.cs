@@ -32,7 +32,6 @@ public static class MySqlExtensions
     public static IHostApplicationBuilder AddMySqlDbContext<TContext>(
         this IHostApplicationBuilder builder,
         string connectionName,
-        Action<DbContextOptionsBuilder>? configure = null,
         HealthStatus unreachableStatus = HealthStatus.Unhealthy)
         where TContext : DbContext
     {
@@ -46,7 +45,6 @@ public static class MySqlExtensions
             options.UseMySql(connectionString, serverVersion, mysql =>
                 // Rides out a server restart (a couple of seconds) without making a client wait long for its 503.
                 mysql.EnableRetryOnFailure(maxRetryCount: 4, maxRetryDelay: TimeSpan.FromSeconds(1), errorNumbersToAdd: null));
-            configure?.Invoke(options);
         });
 
         builder.Services.AddHealthChecks()
@@ -58,7 +56,7 @@ public static class MySqlExtensions
         return builder;
     }
 
-    public static ServerVersion GetServerVersion(IConfiguration configuration) =>
+    private static ServerVersion GetServerVersion(IConfiguration configuration) =>
         ServerVersion.Parse(configuration[ServerVersionKey] ?? DefaultServerVersion);
 
     /// <summary>

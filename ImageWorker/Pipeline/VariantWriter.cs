@@ -11,19 +11,9 @@ using SixLabors.ImageSharp.Formats.Webp;
 namespace Reference.ImageWorker.Pipeline;
 
 /// <summary>
-/// The image pipeline: turns one stored original into the web variants and writes them under
-/// <c>{Storage:Root}/variants/{uploadId}/{variant}.{ext}</c>.
-/// <list type="bullet">
-/// <item>Before any decoding, the header is checked against the pixel-flood limits and the file
-/// against truncation, the same for every engine.</item>
-/// <item>The <see cref="IImageEngine"/> chosen by <c>Images:Engine</c> (<see cref="ImageSharpEngine"/>
-/// unless set) decodes once, turns the image upright, drops EXIF, XMP, IPTC and PNG text (no GPS
-/// position, camera or owner data leaves), and makes the variants largest first, each smaller one from
-/// the one before, never larger than the original. Opaque images become JPEG, images with a
-/// transparent pixel PNG.</item>
-/// </list>
-/// Each file is written under a temporary name in its final folder and then renamed over the final
-/// name, so a reader (the gateway, a redelivered job) sees the old file or the whole new one.
+/// The image pipeline: checks the original's header (pixel limits, truncation), has the engine decode it
+/// once, turn it upright, drop EXIF/XMP/IPTC and make the variants (<see cref="ImageOptions.DefaultVariants"/>)
+/// largest first, then writes each under a temporary name and renames it, so readers never see half a file.
 /// </summary>
 public sealed class VariantWriter
 {
