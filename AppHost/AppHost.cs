@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Reference.AppHost;
+using Reference.Contracts;
 using Microsoft.Extensions.DependencyInjection;
 using Reference.AppHost.Backing;
 using Reference.AppHost.Supervision;
@@ -13,6 +14,8 @@ builder.Services.AddHostedService<CrashRestarter>();
 var adminKey = builder.AddParameter("admin-key", new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true, persist: true);
 var imageStorage = builder.Configuration["Storage:Root"] ?? Path.Combine(builder.DataDirectory(), "images");
 Directory.CreateDirectory(imageStorage);
+// One number for UploadApi's file limit and the gateway's upload body limit (it adds the form around the file).
+var maxUploadBytes = builder.Configuration.GetValue(ImageLimits.MaxBytesSetting, ImageLimits.MaxBytes).ToString();
 
 var inventoryApi = builder.AddReplicas<Projects.InventoryApi>("inventoryapi", builder.ReplicaCount("InventoryApi", 2), service => service
     .WithBacking(backing)
@@ -27,10 +30,10 @@ var uploadApi = builder.AddReplicas<Projects.UploadApi>("uploadapi", builder.Rep
     .WithReference(backing.Cache).WaitFor(backing.Cache)
     .WithReference(backing.Messaging).WaitFor(backing.Messaging)
     .WithEnvironment("Auth__AdminKey", adminKey)
+    .WithEnvironment("Uploads__MaxBytes", maxUploadBytes)
     .WithEnvironment("Storage__Root", imageStorage));
 
 builder.AddReplicas<Projects.ImageWorker>("imageworker", builder.ReplicaCount("ImageWorker", 2), service => service
-    .WithBacking(backing)
     .WithReference(backing.Cache).WaitFor(backing.Cache)
     .WithReference(backing.Messaging).WaitFor(backing.Messaging)
     .WithEnvironment("Storage__Root", imageStorage));
@@ -38,12 +41,13 @@ builder.AddReplicas<Projects.ImageWorker>("imageworker", builder.ReplicaCount("I
 builder.AddProject<Projects.Gateway>("gateway", launchProfileName: null)
     .WithHttpEndpoint(port: builder.Configuration.GetValue("Gateway:Port", 8080), name: "http", isProxied: false)
     .WithExternalHttpEndpoints()
-    .WithHttpHealthCheck(Extensions.HealthPath)
+    .WithHttpHealthCheck(HealthEndpoints.HealthPath)
     // Aspire turns forwarded headers on for every project; the gateway is the edge and must take the
     // client address from the connection, or a client could choose its own rate-limit bucket.
     .WithEnvironment("ASPNETCORE_FORWARDEDHEADERS_ENABLED", "false")
     .WithReplicaReferences("inventoryapi", inventoryApi)
     .WithReplicaReferences("uploadapi", uploadApi)
+    .WithEnvironment("Uploads__MaxBytes", maxUploadBytes)
     .WithEnvironment("Storage__Root", imageStorage);
 
 builder.Build().Run();

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Configuration;
+using Reference.Contracts;
 
 namespace Reference.AppHost;
 
@@ -23,7 +24,7 @@ public static class ReplicaExtensions
                 // Not proxied: the gateway talks to the process itself, as on a server; DCP's proxy
                 // would add a hop and ~0.2 ms of CPU to every request.
                 .WithHttpEndpoint(name: "http", isProxied: false)
-                .WithHttpHealthCheck(Extensions.HealthPath)))
+                .WithHttpHealthCheck(HealthEndpoints.HealthPath)))
             .ToList();
 
     /// <summary>Service discovery entries for every replica: <c>services__{service}__http__{i}</c>.</summary>
@@ -37,9 +38,4 @@ public static class ReplicaExtensions
 
         return project;
     }
-}
-
-internal static class Extensions
-{
-    public const string HealthPath = "/health";
 }

@@ -1,4 +1,4 @@
-using Reference.ImageWorker.Extensions;
+using Reference.ImageWorker;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();

@@ -1,5 +1,5 @@
 using Reference.UploadApi.Apis;
-using Reference.UploadApi.Extensions;
+using Reference.UploadApi;
 using Reference.UploadApi.Infrastructure;
 
 var builder = WebApplication.CreateBuilder(args);

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.StaticFiles;
 using Microsoft.Extensions.FileProviders;
 using Microsoft.Extensions.FileProviders.Physical;
+using Reference.Contracts;
 using Reference.Gateway.Proxy;
 
 namespace Microsoft.Extensions.Hosting;
@@ -15,13 +16,13 @@ public static class ImageFilesExtensions
     /// </summary>
     public static WebApplication MapImages(this WebApplication app)
     {
-        var storageRoot = app.Configuration["Storage:Root"];
+        var storageRoot = app.Configuration.GetSection(ImageStorage.Section).Get<ImageStorage>()?.Root;
         if (string.IsNullOrWhiteSpace(storageRoot))
         {
             throw new InvalidOperationException("Storage:Root is not configured; the gateway serves /images from Storage:Root/variants.");
         }
 
-        var variants = Directory.CreateDirectory(Path.Combine(Path.GetFullPath(storageRoot), "variants")).FullName;
+        var variants = Directory.CreateDirectory(Path.Combine(Path.GetFullPath(storageRoot), ImageStorage.VariantsFolder)).FullName;
         var files = new StaticFileOptions
         {
             FileProvider = new PhysicalFileProvider(variants, ExclusionFilters.Sensitive),

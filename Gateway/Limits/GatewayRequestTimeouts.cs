@@ -1,6 +1,5 @@
 using Microsoft.AspNetCore.Http.Timeouts;
 using Microsoft.Extensions.Options;
-using Reference.Gateway.Extensions;
 
 namespace Reference.Gateway.Limits;
 

@@ -1,17 +1,13 @@
 using Microsoft.Extensions.Options;
-using Reference.Gateway.Extensions;
 using Yarp.ReverseProxy.Forwarder;
 using Yarp.ReverseProxy.Model;
 
 namespace Reference.Gateway.Proxy;
 
 /// <summary>
-/// YARP has no retries. This one is deliberately narrow: a request is sent once more, to a
-/// destination not tried yet, when nothing of it can have reached the first one and no response byte
-/// reached the client: any request whose connection could not be made (refused: a replica just died
-/// or is restarting; nothing was sent, so even a POST is safe), and a GET or HEAD without a body whose
-/// connection failed later on. Everything else (a POST cut off mid-way, timeouts, a backend's own 5xx)
-/// goes back to the client as it happened.
+/// YARP has no retries; this one sends a request once more, to another destination, only when none of it can
+/// have reached the first: a connection that could not be made (even a POST), or a body-less GET or HEAD whose
+/// connection failed before any response byte reached the client. Everything else goes back as it happened.
 /// </summary>
 public sealed class SafeRequestRetry(RequestDelegate next, IOptions<GatewayOptions> options, ILogger<SafeRequestRetry> logger)
 {

@@ -7,15 +7,9 @@ using Reference.ImageWorker.Pipeline;
 namespace Reference.ImageWorker.Consumers;
 
 /// <summary>
-/// Makes the variants of an uploaded original. Outcomes, each published for UploadApi:
-/// <list type="bullet">
-/// <item>variants already on disk (a redelivery): <see cref="ImageProcessed"/> again, nothing rewritten;</item>
-/// <item>the process died with this job alone in it (the job kills the process): <see cref="ImageProcessingFailed"/>;</item>
-/// <item>otherwise <see cref="ImageProcessingStarted"/>, then <see cref="ImageProcessed"/>, or
-/// <see cref="ImageProcessingFailed"/> when the image can never be processed.</item>
-/// </list>
-/// Any other exception is transient (storage I/O…): it is retried briefly by the definition, then
-/// the message goes to <c>image-uploaded_error</c> and MassTransit publishes <c>Fault&lt;ImageUploaded&gt;</c>.
+/// Makes the variants of an uploaded original and publishes Started, then Processed or (for an image that can
+/// never be processed, or poison) Failed. A redelivery whose variants exist publishes Processed again. Other
+/// exceptions are transient: retried by the definition, then <c>Fault&lt;ImageUploaded&gt;</c>.
 /// </summary>
 public sealed class ImageUploadedConsumer(
     VariantWriter variantWriter,

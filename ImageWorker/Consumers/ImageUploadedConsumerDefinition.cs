@@ -1,23 +1,20 @@
 using MassTransit;
+using Reference.Contracts;
 
 namespace Reference.ImageWorker.Consumers;
 
 /// <summary>
-/// The <c>image-uploaded</c> queue: MassTransit's default topology for the consumer (a durable
-/// classic queue, no arguments, bound through the <c>image-uploaded</c> fanout exchange to
-/// <c>Reference.Contracts:ImageUploaded</c>). UploadApi declares the same at its start, so the
-/// settings here must stay the defaults or both sides change together.
+/// The <see cref="MessageEndpoints.ImageUploadedQueue"/> queue with MassTransit's default topology.
+/// UploadApi declares the same at its start, so the settings here must stay the defaults.
 /// </summary>
 public sealed class ImageUploadedConsumerDefinition : ConsumerDefinition<ImageUploadedConsumer>
 {
-    public const string QueueName = "image-uploaded";
-
     /// <summary>The work is CPU-bound and single-threaded per job: one job per core.</summary>
     public static int ConcurrentJobs => Environment.ProcessorCount;
 
     public ImageUploadedConsumerDefinition()
     {
-        EndpointName = QueueName;
+        EndpointName = MessageEndpoints.ImageUploadedQueue;
         ConcurrentMessageLimit = ConcurrentJobs;
     }
 

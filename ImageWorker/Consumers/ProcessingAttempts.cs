@@ -3,15 +3,9 @@ using StackExchange.Redis;
 namespace Reference.ImageWorker.Consumers;
 
 /// <summary>
-/// Counts, per upload, the starts that never finished, in Redis so every replica shares the count.
-/// It is what stops a job that kills the worker process (the broker would redeliver it forever).
-/// Every start adds one and every end, however it ended (done, failed, an exception, the broker
-/// connection lost mid-job), takes it back. What is left is the starts whose process died while
-/// working, plus copies running right now. So a broker restart or a sweeper's republish, which
-/// redeliver a job that then finishes, never count towards a false "poison".
-/// A death counts against every job the process held, so past the limit a job is only a suspect:
-/// it runs alone (<see cref="WorkerJobGate"/>), and the starts made alone are counted apart. Only a
-/// job that died with nothing else running is failed.
+/// The poison decision: counts, per upload and in Redis, the starts that never finished, so a job that
+/// kills its worker is failed instead of redelivered forever. Every end takes its start back; past the
+/// limit a job runs alone (<see cref="WorkerJobGate"/>) and only a death alone fails it (docs/reliability.md, row 6).
 /// </summary>
 public sealed class ProcessingAttempts(IConnectionMultiplexer redis, ILogger<ProcessingAttempts> logger)
 {

@@ -1,3 +1,5 @@
+using Reference.Contracts;
+
 namespace Reference.ImageWorker.Pipeline;
 
 /// <summary>The <c>Images</c> configuration section.</summary>
@@ -21,9 +23,9 @@ public sealed class ImageOptions
     public int JpegQuality { get; set; } = 82;
 
     /// <summary>Pixel-flood guard, checked on the header before decoding (the same limits as UploadApi).</summary>
-    public long MaxPixels { get; set; } = 50_000_000;
+    public long MaxPixels { get; set; } = ImageLimits.MaxPixels;
 
-    public int MaxSide { get; set; } = 12_000;
+    public int MaxSide { get; set; } = ImageLimits.MaxSide;
 
     /// <summary>
     /// The largest single buffer ImageSharp may allocate. A 50-megapixel RGBA image needs 200 MB,
@@ -39,12 +41,4 @@ public sealed class ImageOptions
 
     public IEnumerable<KeyValuePair<string, int>> VariantsLargestFirst =>
         (Variants.Count > 0 ? Variants : DefaultVariants).OrderByDescending(v => v.Value);
-}
-
-/// <summary>The <c>Storage</c> configuration section: the image folder shared by UploadApi, the workers and the gateway.</summary>
-public sealed class StorageOptions
-{
-    public const string SectionName = "Storage";
-
-    public string Root { get; set; } = "";
 }

@@ -12,20 +12,10 @@ using SixLabors.ImageSharp.Processing.Processors.Transforms;
 namespace Reference.ImageWorker.Pipeline;
 
 /// <summary>
-/// The default engine, SixLabors.ImageSharp 2.1 (managed, no native code). Where its time goes and
-/// what each choice below bought is measured in docs/performance.md:
-/// <list type="bullet">
-/// <item>One image object from decode to the smallest variant: each variant is resized in place
-/// from the one before, so the full-size pixels are freed as soon as the largest variant exists.</item>
-/// <item>Turned upright after the first resize, not before: rotating a 1600 px variant instead of
-/// the whole photo.</item>
-/// <item>JPEG originals decode to 3 bytes a pixel (<see cref="Rgb24"/>), everything else to
-/// <see cref="Rgba32"/>.</item>
-/// </list>
-/// Colour: ImageSharp 2.1 cannot convert between ICC profiles, so an RGB profile (Display P3, Adobe
-/// RGB…) is kept on the variants and browsers render it right; a CMYK or grey profile is dropped,
-/// because the decoder has already turned those pixels into plain RGB that the profile no longer
-/// describes. Images with at least one transparent pixel become PNG, the rest JPEG.
+/// The default engine, ImageSharp 2.1: one image from decode to the smallest variant, each resized in
+/// place from the one before and turned upright after the first resize (measured in docs/performance.md).
+/// ImageSharp 2.1 cannot convert ICC profiles: an RGB profile is kept, a CMYK or grey one (whose pixels
+/// the decoder already made RGB) is dropped.
 /// </summary>
 public sealed class ImageSharpEngine(Configuration configuration, int jpegQuality, IResampler? resampler = null) : IImageEngine
 {

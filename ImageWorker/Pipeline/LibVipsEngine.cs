@@ -5,12 +5,8 @@ using VipsImage = NetVips.Image;
 namespace Reference.ImageWorker.Pipeline;
 
 /// <summary>
-/// The opt-in engine (<c>Images:Engine=LibVips</c>): libvips through NetVips. It decodes JPEG and
-/// WebP already shrunk by a power of two where the largest variant allows it (shrink-on-load), so
-/// it reads fewer pixels than ImageSharp can; docs/performance.md has the measured difference.
-/// Same output as <see cref="ImageSharpEngine"/>: upright, no EXIF/XMP/IPTC, an RGB ICC profile
-/// kept and any other dropped, sRGB 8-bit, JPEG 4:2:0 at the configured quality unless a pixel is
-/// transparent (then PNG), each smaller variant made from the larger one.
+/// The opt-in engine (<c>Images:Engine=LibVips</c>): libvips decodes JPEG and WebP already shrunk where the
+/// largest variant allows, so it reads fewer pixels (docs/performance.md). Output as <see cref="ImageSharpEngine"/>'s.
 /// </summary>
 public sealed class LibVipsEngine : IImageEngine
 {

@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Diagnostics;
 using Microsoft.Extensions.Options;
 using Reference.Contracts;
@@ -6,42 +5,29 @@ using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Formats;
 using SixLabors.ImageSharp.Formats.Jpeg;
 using SixLabors.ImageSharp.Formats.Png;
-using SixLabors.ImageSharp.Formats.Webp;
 
 namespace Reference.ImageWorker.Pipeline;
 
 /// <summary>
-/// The image pipeline: turns one stored original into the web variants and writes them under
-/// <c>{Storage:Root}/variants/{uploadId}/{variant}.{ext}</c>.
-/// <list type="bullet">
-/// <item>Before any decoding, the header is checked against the pixel-flood limits and the file
-/// against truncation, the same for every engine.</item>
-/// <item>The <see cref="IImageEngine"/> chosen by <c>Images:Engine</c> (<see cref="ImageSharpEngine"/>
-/// unless set) decodes once, turns the image upright, drops EXIF, XMP, IPTC and PNG text (no GPS
-/// position, camera or owner data leaves), and makes the variants largest first, each smaller one from
-/// the one before, never larger than the original. Opaque images become JPEG, images with a
-/// transparent pixel PNG.</item>
-/// </list>
-/// Each file is written under a temporary name in its final folder and then renamed over the final
-/// name, so a reader (the gateway, a redelivered job) sees the old file or the whole new one.
+/// The image pipeline: checks the original's header (pixel limits, truncation), has the engine decode it
+/// once, turn it upright, drop EXIF/XMP/IPTC and make the variants (<see cref="ImageOptions.DefaultVariants"/>)
+/// largest first, then writes each under a temporary name and renames it, so readers never see half a file.
 /// </summary>
 public sealed class VariantWriter
 {
-    public const string VariantsFolder = "variants";
-
     private static readonly ActivitySource Tracing = new("Reference.ImageWorker");
 
     private readonly ImageOptions _options;
     private readonly string _root;
     private readonly IImageEngine _engine;
 
-    public VariantWriter(IOptions<ImageOptions> options, IOptions<StorageOptions> storage)
+    public VariantWriter(IOptions<ImageOptions> options, IOptions<ImageStorage> storage)
         : this(options, storage, engine: null)
     {
     }
 
     /// <summary>With an engine of the caller's (the benchmarks try variations on one); null means <c>Images:Engine</c>.</summary>
-    public VariantWriter(IOptions<ImageOptions> options, IOptions<StorageOptions> storage, IImageEngine? engine)
+    public VariantWriter(IOptions<ImageOptions> options, IOptions<ImageStorage> storage, IImageEngine? engine)
     {
         _options = options.Value;
         _root = string.IsNullOrWhiteSpace(storage.Value.Root)
@@ -58,7 +44,7 @@ public sealed class VariantWriter
     /// <summary>ImageSharp's configuration for reading headers (and for decoding, with the ImageSharp engine).</summary>
     public Configuration Configuration { get; }
 
-    public string VariantFolder(Guid uploadId) => Path.Combine(_root, VariantsFolder, uploadId.ToString());
+    public string VariantFolder(Guid uploadId) => Path.Combine(_root, ImageStorage.VariantsFolder, uploadId.ToString());
 
     /// <summary>Decodes the original and writes every variant, replacing any written before.</summary>
     /// <exception cref="UnprocessableImageException">The original can never be processed.</exception>
@@ -198,7 +184,7 @@ public sealed class VariantWriter
                 $"The image is {info.Width}×{info.Height} pixels; the limit is {_options.MaxSide} pixels a side and {_options.MaxPixels / 1_000_000.0:0.#} megapixels.");
         }
 
-        if (!IsComplete(format, bytes))
+        if (!TruncationCheck.IsComplete(format, bytes))
         {
             // ImageSharp 2.1 decodes a cut-off file without complaint, filling the rest with grey.
             throw new UnprocessableImageException("The image file is truncated: it ends before the image does.");
@@ -211,61 +197,6 @@ public sealed class VariantWriter
             _ => OriginalFormat.Webp,
         };
         return (bytes, new OriginalImage(info.Width, info.Height, kind));
-    }
-
-    private static bool IsComplete(IImageFormat format, ReadOnlySpan<byte> bytes) => format switch
-    {
-        JpegFormat => JpegHasEndOfImage(bytes),
-        PngFormat => PngHasEndChunk(bytes),
-        // RIFF: the size after "RIFF" counts every byte after it.
-        WebpFormat => bytes.Length >= 8 && bytes.Length - 8L >= BinaryPrimitives.ReadUInt32LittleEndian(bytes[4..]),
-        _ => false,
-    };
-
-    /// <summary>
-    /// True when an end-of-image marker follows the start of the scan. Walking the segment headers
-    /// skips an EXIF thumbnail's own end marker; trailers after the real end (some cameras add them)
-    /// are fine.
-    /// </summary>
-    private static bool JpegHasEndOfImage(ReadOnlySpan<byte> jpeg)
-    {
-        var position = 2;
-        while (position + 4 <= jpeg.Length && jpeg[position] == 0xFF)
-        {
-            var marker = jpeg[position + 1];
-            if (marker == 0xFF)
-            {
-                position++;
-                continue;
-            }
-
-            if (marker == 0xDA)
-            {
-                return jpeg[position..].IndexOf([(byte)0xFF, (byte)0xD9]) >= 0;
-            }
-
-            position += 2 + ((jpeg[position + 2] << 8) | jpeg[position + 3]);
-        }
-
-        return false;
-    }
-
-    /// <summary>True when the chunks, walked by their lengths, reach IEND inside the file.</summary>
-    private static bool PngHasEndChunk(ReadOnlySpan<byte> png)
-    {
-        long position = 8;
-        while (position + 12 <= png.Length)
-        {
-            var chunk = png[(int)position..];
-            if (chunk[4..8].SequenceEqual("IEND"u8))
-            {
-                return true;
-            }
-
-            position += 12L + BinaryPrimitives.ReadUInt32BigEndian(chunk);
-        }
-
-        return false;
     }
 
     private static void WriteAtomically(ReadOnlySpan<byte> bytes, string path)

@@ -89,3 +89,37 @@ internal static partial class ProductFields
     [GeneratedRegex("^[A-Z]{3}$")]
     private static partial Regex CurrencyPattern();
 }
+
+/// <summary>The query of GET /products.</summary>
+public static class ProductListQuery
+{
+    public const int DefaultPageSize = 24;
+    public const int MaxPageSize = 100;
+    private const int MaxQueryLength = 100;
+
+    public static Dictionary<string, string[]> Validate(int? page, int? pageSize, string? category, string? q)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (page is < 1 or > 100_000)
+        {
+            errors["page"] = ["Must be between 1 and 100000."];
+        }
+
+        if (pageSize is < 1 or > MaxPageSize)
+        {
+            errors["pageSize"] = [$"Must be between 1 and {MaxPageSize}."];
+        }
+
+        if (q is { Length: > MaxQueryLength })
+        {
+            errors["q"] = [$"At most {MaxQueryLength} characters."];
+        }
+
+        if (category is { Length: > MaxQueryLength })
+        {
+            errors["category"] = [$"At most {MaxQueryLength} characters."];
+        }
+
+        return errors;
+    }
+}

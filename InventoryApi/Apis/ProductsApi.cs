@@ -1,19 +1,14 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
-using MySqlConnector;
 using Reference.InventoryApi.Caching;
 using Reference.InventoryApi.Infrastructure;
-using Reference.InventoryApi.Model;
+using Reference.InventoryApi.Products;
 
 namespace Reference.InventoryApi.Apis;
 
 public static class ProductsApi
 {
-    public const int DefaultPageSize = 24;
-    public const int MaxPageSize = 100;
-    private const int MaxQueryLength = 100;
-
     public static IEndpointRouteBuilder MapProductsApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api/inventory").WithTags("Products");
@@ -36,34 +31,14 @@ public static class ProductsApi
         [AsParameters] ProductServices services, HttpContext http,
         int? page, int? pageSize, string? category, string? q, CancellationToken cancellationToken)
     {
-        var errors = new Dictionary<string, string[]>();
-        if (page is < 1 or > 100_000)
-        {
-            errors["page"] = ["Must be between 1 and 100000."];
-        }
-
-        if (pageSize is < 1 or > MaxPageSize)
-        {
-            errors["pageSize"] = [$"Must be between 1 and {MaxPageSize}."];
-        }
-
-        if (q is { Length: > MaxQueryLength })
-        {
-            errors["q"] = [$"At most {MaxQueryLength} characters."];
-        }
-
-        if (category is { Length: > MaxQueryLength })
-        {
-            errors["category"] = [$"At most {MaxQueryLength} characters."];
-        }
-
+        var errors = ProductListQuery.Validate(page, pageSize, category, q);
         if (errors.Count > 0)
         {
             return TypedResults.ValidationProblem(errors);
         }
 
         var pageNumber = page ?? 1;
-        var size = pageSize ?? DefaultPageSize;
+        var size = pageSize ?? ProductListQuery.DefaultPageSize;
         category = string.IsNullOrWhiteSpace(category) ? null : category.Trim();
         q = string.IsNullOrWhiteSpace(q) ? null : q.Trim();
 
@@ -102,7 +77,7 @@ public static class ProductsApi
     public static async Task<Results<Ok<ProductResponse>, StatusCodeHttpResult, ProblemHttpResult>> GetProductById(
         Guid id, [AsParameters] ProductServices services, HttpContext http, CancellationToken cancellationToken)
     {
-        var product = await services.Cache.GetProductAsync(id, ct => LoadAsync(services.Db, id, ct), cancellationToken);
+        var product = await services.Cache.GetProductAsync(id, ct => services.Catalog.FindAsync(id, ct), cancellationToken);
         return product is null ? ProductNotFound(id.ToString()) : WithETag(http, product);
     }
 
@@ -110,7 +85,7 @@ public static class ProductsApi
         string sku, [AsParameters] ProductServices services, HttpContext http, CancellationToken cancellationToken)
     {
         if (await services.Cache.GetIdBySkuAsync(sku) is { } cachedId
-            && await services.Cache.GetProductAsync(cachedId, ct => LoadAsync(services.Db, cachedId, ct), cancellationToken) is { } cached
+            && await services.Cache.GetProductAsync(cachedId, ct => services.Catalog.FindAsync(cachedId, ct), cancellationToken) is { } cached
             && string.Equals(cached.Sku, sku, StringComparison.OrdinalIgnoreCase))
         {
             return WithETag(http, cached);
@@ -124,7 +99,7 @@ public static class ProductsApi
         }
 
         await services.Cache.RememberSkuAsync(sku, id.Value);
-        var product = await services.Cache.GetProductAsync(id.Value, ct => LoadAsync(services.Db, id.Value, ct), cancellationToken);
+        var product = await services.Cache.GetProductAsync(id.Value, ct => services.Catalog.FindAsync(id.Value, ct), cancellationToken);
         return product is null ? ProductNotFound(sku) : WithETag(http, product);
     }
 
@@ -137,7 +112,7 @@ public static class ProductsApi
     }
 
     public static async Task<Results<Created<ProductResponse>, ValidationProblem, ProblemHttpResult>> CreateProduct(
-        CreateProductRequest request, [AsParameters] ProductServices services, HttpContext http, CancellationToken cancellationToken)
+        CreateProductRequest request, ProductCatalog catalog, HttpContext http, CancellationToken cancellationToken)
     {
         var errors = request.Validate();
         if (errors.Count > 0)
@@ -145,45 +120,19 @@ public static class ProductsApi
             return TypedResults.ValidationProblem(errors);
         }
 
-        // Checked first so the common case needs no failed INSERT; the unique index still decides races.
-        if (await services.Db.Products.AnyAsync(p => p.Sku == request.Sku, cancellationToken))
+        var write = await catalog.CreateAsync(request, cancellationToken);
+        if (write.Status != ProductWriteStatus.Done)
         {
-            return SkuTaken(request.Sku!);
+            return Refused(write, request.Sku!);
         }
 
-        var now = services.Clock.GetUtcNow();
-        var product = new Product
-        {
-            Id = Guid.CreateVersion7(),
-            Sku = request.Sku!,
-            Name = request.Name!.Trim(),
-            Description = request.Description?.Trim() ?? "",
-            Category = request.Category!.Trim(),
-            Price = request.Price!.Value,
-            Currency = request.Currency!,
-            OnHand = request.Stock ?? 0,
-            CreatedAt = now,
-            UpdatedAt = now,
-            Version = 1,
-        };
-        services.Db.Products.Add(product);
-        try
-        {
-            await services.Db.SaveChangesAsync(cancellationToken);
-        }
-        catch (DbUpdateException e) when (IsDuplicateKey(e))
-        {
-            return SkuTaken(product.Sku);
-        }
-
-        await services.Cache.InvalidateAsync(product.Id);
-        var response = ProductResponse.From(product);
-        http.Response.Headers.ETag = ETags.ForVersion(response.Version);
-        return TypedResults.Created($"/api/inventory/products/{product.Id}", response);
+        var product = write.Product!;
+        http.Response.Headers.ETag = ETags.ForVersion(product.Version);
+        return TypedResults.Created($"/api/inventory/products/{product.Id}", product);
     }
 
     public static async Task<Results<Ok<ProductResponse>, ValidationProblem, ProblemHttpResult>> UpdateProduct(
-        Guid id, UpdateProductRequest request, [AsParameters] ProductServices services, HttpContext http, CancellationToken cancellationToken)
+        Guid id, UpdateProductRequest request, ProductCatalog catalog, HttpContext http, CancellationToken cancellationToken)
     {
         var ifMatch = ETags.IfMatchVersion(http.Request);
         if (ifMatch is null)
@@ -200,81 +149,19 @@ public static class ProductsApi
             return TypedResults.ValidationProblem(errors);
         }
 
-        var product = await services.Db.Products.Include(p => p.Images).FirstOrDefaultAsync(p => p.Id == id, cancellationToken);
-        if (product is null)
-        {
-            return ProductNotFound(id.ToString());
-        }
-
-        if (ifMatch != -1 && ifMatch != product.Version)
-        {
-            return Stale(product.Version);
-        }
-
-        if (await services.Db.Products.AnyAsync(p => p.Sku == request.Sku && p.Id != id, cancellationToken))
-        {
-            return SkuTaken(request.Sku!);
-        }
-
-        product.Sku = request.Sku!;
-        product.Name = request.Name!.Trim();
-        product.Description = request.Description?.Trim() ?? "";
-        product.Category = request.Category!.Trim();
-        product.Price = request.Price!.Value;
-        product.Currency = request.Currency!;
-        product.UpdatedAt = services.Clock.GetUtcNow();
-        // The concurrency token makes the UPDATE conditional on the version just checked.
-        product.Version++;
-        try
-        {
-            await services.Db.SaveChangesAsync(cancellationToken);
-        }
-        catch (DbUpdateConcurrencyException)
-        {
-            return Stale(null);
-        }
-        catch (DbUpdateException e) when (IsDuplicateKey(e))
-        {
-            return SkuTaken(product.Sku);
-        }
-
-        await services.Cache.InvalidateAsync(id);
-        return WithETagOk(http, ProductResponse.From(product));
+        var write = await catalog.UpdateAsync(id, ifMatch.Value, request, cancellationToken);
+        return write.Status == ProductWriteStatus.Done ? WithETagOk(http, write.Product!) : Refused(write, id.ToString(), request.Sku);
     }
 
     public static async Task<Results<NoContent, ProblemHttpResult>> DeleteProduct(
-        Guid id, [AsParameters] ProductServices services, HttpContext http, CancellationToken cancellationToken)
+        Guid id, ProductCatalog catalog, HttpContext http, CancellationToken cancellationToken)
     {
-        var ifMatch = ETags.IfMatchVersion(http.Request);
-        var deleted = await services.Db.Products
-            .Where(p => p.Id == id && p.Reserved == 0 && (ifMatch == null || ifMatch == -1 || p.Version == ifMatch))
-            .ExecuteDeleteAsync(cancellationToken);
-        if (deleted == 0)
-        {
-            var current = await services.Db.Products.AsNoTracking().Where(p => p.Id == id)
-                .Select(p => new { p.Reserved, p.Version }).FirstOrDefaultAsync(cancellationToken);
-            if (current is null)
-            {
-                return ProductNotFound(id.ToString());
-            }
-
-            if (ifMatch is not (null or -1) && ifMatch != current.Version)
-            {
-                return Stale(current.Version);
-            }
-
-            return TypedResults.Problem(
-                statusCode: StatusCodes.Status409Conflict,
-                title: "Product has reserved stock",
-                detail: $"{current.Reserved} units are held by pending reservations; commit or release them first.");
-        }
-
-        await services.Cache.InvalidateAsync(id);
-        return TypedResults.NoContent();
+        var write = await catalog.DeleteAsync(id, ETags.IfMatchVersion(http.Request), cancellationToken);
+        return write.Status == ProductWriteStatus.Done ? TypedResults.NoContent() : Refused(write, id.ToString());
     }
 
     public static async Task<Results<Ok<ProductResponse>, ValidationProblem, ProblemHttpResult>> AdjustStock(
-        Guid id, AdjustStockRequest request, [AsParameters] ProductServices services, HttpContext http, CancellationToken cancellationToken)
+        Guid id, AdjustStockRequest request, ProductCatalog catalog, HttpContext http, CancellationToken cancellationToken)
     {
         var errors = request.Validate();
         if (errors.Count > 0)
@@ -283,42 +170,30 @@ public static class ProductsApi
         }
 
         var delta = request.Delta!.Value;
-        var now = services.Clock.GetUtcNow();
-        // Conditional, so two concurrent removals can never take available stock below zero.
-        var updated = await services.Db.Products
-            .Where(p => p.Id == id && p.OnHand + delta >= p.Reserved && p.OnHand + delta <= ProductFields.MaxQuantity * 10)
-            .ExecuteUpdateAsync(s => s
-                .SetProperty(p => p.OnHand, p => p.OnHand + delta)
-                .SetProperty(p => p.Version, p => p.Version + 1)
-                .SetProperty(p => p.UpdatedAt, now), cancellationToken);
-
-        if (updated == 1)
+        var write = await catalog.AdjustStockAsync(id, delta, cancellationToken);
+        return write.Status switch
         {
-            await services.Cache.InvalidateAsync(id);
-        }
-
-        var product = await LoadAsync(services.Db, id, cancellationToken);
-        if (product is null)
-        {
-            return ProductNotFound(id.ToString());
-        }
-
-        if (updated == 0)
-        {
-            return TypedResults.Problem(
+            ProductWriteStatus.Done => WithETagOk(http, write.Product!),
+            ProductWriteStatus.StockRefused => TypedResults.Problem(
                 statusCode: StatusCodes.Status409Conflict,
                 title: "Stock adjustment refused",
-                detail: $"Adding {delta} to on-hand {product.Stock.OnHand} would leave less than the {product.Stock.Reserved} reserved, or more than the limit.");
-        }
-
-        return WithETagOk(http, product);
+                detail: $"Adding {delta} to on-hand {write.Product!.Stock.OnHand} would leave less than the {write.Product.Stock.Reserved} reserved, or more than the limit."),
+            _ => Refused(write, id.ToString()),
+        };
     }
 
-    internal static async Task<ProductResponse?> LoadAsync(InventoryDbContext db, Guid id, CancellationToken cancellationToken)
+    /// <summary>The problem for a write that did not happen.</summary>
+    private static ProblemHttpResult Refused(ProductWrite write, string idOrSku, string? sku = null) => write.Status switch
     {
-        var product = await db.Products.AsNoTracking().Include(p => p.Images).FirstOrDefaultAsync(p => p.Id == id, cancellationToken);
-        return product is null ? null : ProductResponse.From(product);
-    }
+        ProductWriteStatus.NotFound => ProductNotFound(idOrSku),
+        ProductWriteStatus.Stale => Stale(write.CurrentVersion),
+        ProductWriteStatus.SkuTaken => SkuTaken(sku ?? idOrSku),
+        ProductWriteStatus.HasReservations => TypedResults.Problem(
+            statusCode: StatusCodes.Status409Conflict,
+            title: "Product has reserved stock",
+            detail: $"{write.Reserved} units are held by pending reservations; commit or release them first."),
+        _ => throw new InvalidOperationException($"{write.Status} is not a refusal."),
+    };
 
     private static Results<Ok<ProductResponse>, StatusCodeHttpResult, ProblemHttpResult> WithETag(HttpContext http, ProductResponse product)
     {
@@ -348,9 +223,6 @@ public static class ProductsApi
 
     private static ProblemHttpResult SkuTaken(string sku) =>
         TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "SKU already in use", detail: $"Another product has SKU {sku}.");
-
-    internal static bool IsDuplicateKey(DbUpdateException e) =>
-        e.InnerException is MySqlException { ErrorCode: MySqlErrorCode.DuplicateKeyEntry };
 }
 
-public sealed record ProductServices(InventoryDbContext Db, ProductCache Cache, TimeProvider Clock);
+public sealed record ProductServices(InventoryDbContext Db, ProductCache Cache, ProductCatalog Catalog);

@@ -6,19 +6,10 @@ using StackExchange.Redis;
 namespace Reference.InventoryApi.Caching;
 
 /// <summary>
-/// Product reads through Redis, shared by every replica, with no in-process copy: a write on one
-/// replica is seen by the next read on any other.
-/// <para>
-/// Entries are versioned rather than deleted. Each product, and all the list pages together, have a
-/// generation counter; an entry is stored under the generation read <em>before</em> loading it from
-/// MySQL, and a write increments the counter after it commits. So a read that raced with a write
-/// can only store its stale value under a generation nobody reads any more.
-/// </para>
-/// <para>
-/// Redis is an optimisation, never a dependency: when it is unreachable reads go to MySQL, and
-/// invalidations that could not be sent are retried until Redis answers again (its data survives a
-/// restart, so an invalidation lost during an outage would leave stale entries behind).
-/// </para>
+/// Product reads through Redis, shared by every replica. Entries are versioned, not deleted: an entry is
+/// stored under the generation read before loading it, and a write bumps the generation after it commits,
+/// so a read that raced a write stores its stale value where nobody reads. Without Redis, reads go to
+/// MySQL and unsent invalidations are retried (Redis keeps its data over a restart).
 /// </summary>
 public sealed class ProductCache(
     IConnectionMultiplexer redis,

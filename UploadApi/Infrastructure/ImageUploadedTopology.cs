@@ -1,23 +1,18 @@
 using RabbitMQ.Client;
+using Reference.Contracts;
 
 namespace Reference.UploadApi.Infrastructure;
 
 /// <summary>
-/// Declares, at start-up, where <c>ImageUploaded</c> goes: RabbitMQ drops a message published
-/// to an exchange with no queue bound, so without this the uploads made before the first
-/// worker ever started would be lost on a fresh broker. The declarations are exactly those of
-/// the worker's MassTransit receive endpoint (message-type exchange → exchange
-/// <c>image-uploaded</c> → durable queue <c>image-uploaded</c>, fanout, no arguments), so the
-/// worker binds later without a conflict. MassTransit's own <c>BindQueue</c> publish topology
-/// binds a queue to a new exchange but not that exchange to the message's, so it is not used.
+/// Declares the workers' queue at start-up: RabbitMQ drops a message published to an exchange
+/// with no queue bound, so uploads made before the first worker ever started would be lost. The
+/// declarations are exactly the worker's MassTransit receive endpoint's, so it binds later without
+/// a conflict (MassTransit's <c>BindQueue</c> does not bind the message exchange, so it is not used).
 /// </summary>
 public sealed class ImageUploadedTopology(IConfiguration configuration, ILogger<ImageUploadedTopology> logger) : IHostedService
 {
-    /// <summary>MassTransit's default exchange name for <c>Reference.Contracts.ImageUploaded</c>.</summary>
-    public const string MessageExchange = "Reference.Contracts:ImageUploaded";
-
-    /// <summary>The worker's queue: MassTransit's kebab-case endpoint name for its ImageUploaded consumer.</summary>
-    public const string WorkerQueue = "image-uploaded";
+    private static readonly string MessageExchange = MessageEndpoints.ImageUploadedExchange;
+    private const string WorkerQueue = MessageEndpoints.ImageUploadedQueue;
 
     // Not disposed: it has no timer, and a host may call StopAsync after disposing services.
     private readonly CancellationTokenSource _stopping = new();

@@ -1,3 +1,5 @@
+using Reference.Contracts;
+
 namespace Reference.UploadApi.Model;
 
 /// <summary>The <c>Uploads</c> configuration section.</summary>
@@ -6,13 +8,13 @@ public sealed class UploadOptions
     public const string Section = "Uploads";
 
     /// <summary>Largest accepted file, in bytes (413 above it).</summary>
-    public long MaxBytes { get; set; } = 25 * 1024 * 1024;
+    public long MaxBytes { get; set; } = ImageLimits.MaxBytes;
 
     /// <summary>Pixel-flood guard: largest accepted width × height.</summary>
-    public long MaxPixels { get; set; } = 50_000_000;
+    public long MaxPixels { get; set; } = ImageLimits.MaxPixels;
 
     /// <summary>Pixel-flood guard: longest accepted side.</summary>
-    public int MaxSide { get; set; } = 12_000;
+    public int MaxSide { get; set; } = ImageLimits.MaxSide;
 
     /// <summary>How long the request waits for the broker before leaving the job to the sweeper.</summary>
     public TimeSpan PublishTimeout { get; set; } = TimeSpan.FromSeconds(5);

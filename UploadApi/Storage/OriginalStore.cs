@@ -1,16 +1,8 @@
 using System.Security.Cryptography;
 using Microsoft.Extensions.Options;
+using Reference.Contracts;
 
 namespace Reference.UploadApi.Storage;
-
-/// <summary>The <c>Storage</c> configuration section (shared with the workers and the gateway).</summary>
-public sealed class StorageOptions
-{
-    public const string Section = "Storage";
-
-    /// <summary>Root of the shared image folder: <c>originals/</c> and <c>variants/</c> live under it.</summary>
-    public string Root { get; set; } = "";
-}
 
 /// <summary>
 /// Writes originals under <c>Storage:Root/originals</c>. A file is streamed to
@@ -18,11 +10,11 @@ public sealed class StorageOptions
 /// <c>{uploadId}.{ext}</c> only once it is accepted, so a worker never sees a partial original.
 /// Every name on disk is made here from the upload id.
 /// </summary>
-public sealed class OriginalStore(IOptions<StorageOptions> options)
+public sealed class OriginalStore(IOptions<ImageStorage> options)
 {
     private const int BufferSize = 81920;
 
-    private string OriginalsDirectory => Path.Combine(options.Value.Root, "originals");
+    private string OriginalsDirectory => Path.Combine(options.Value.Root, ImageStorage.OriginalsFolder);
 
     public async Task<ReceivedOriginal> ReceiveAsync(Guid uploadId, Stream source, long maxBytes, CancellationToken cancellationToken)
     {
@@ -102,7 +94,7 @@ public sealed class OriginalStore(IOptions<StorageOptions> options)
     /// <summary>Gives an accepted original its final name and returns its storage key.</summary>
     public string Keep(Guid uploadId, ReceivedOriginal original)
     {
-        var key = $"originals/{uploadId}.{original.Format!.Extension}";
+        var key = ImageStorage.OriginalKey(uploadId, original.Format!.Extension);
         File.Move(original.TemporaryPath!, Path.Combine(options.Value.Root, key), overwrite: true);
         return key;
     }

@@ -42,7 +42,7 @@ public sealed class StackOnPodmanTests(ITestOutputHelper output)
         await phases.RunAsync("image promises", () => AssertImagePromisesAsync(podman, ct));
 
         var project = "sfe2e" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3));
-        var port = FreePort();
+        var port = Loopback.FreePort();
         var adminKey = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(20));
         var variables = new Dictionary<string, string>
         {
@@ -225,10 +225,4 @@ public sealed class StackOnPodmanTests(ITestOutputHelper output)
         return (await response.Content.ReadFromJsonAsync<JsonObject>(ct))!;
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

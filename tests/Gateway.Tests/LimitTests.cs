@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text;
 using Microsoft.Extensions.DependencyInjection;
+using Reference.Contracts;
 using Reference.Gateway.Tests.Support;
 using Yarp.ReverseProxy;
 
@@ -13,13 +14,13 @@ public sealed class LimitTests(BackendFixture backends) : IClassFixture<BackendF
     private const int OneMegabyte = 1024 * 1024;
 
     [Fact]
-    public void Configured_body_limits_are_25_MB_for_new_uploads_and_1_MB_for_other_api_routes()
+    public void Body_limits_are_the_file_limit_plus_the_form_for_new_uploads_and_1_MB_for_other_api_routes()
     {
         using var gateway = new GatewayHost([backends.Inventory], [backends.Uploads]);
         var routes = gateway.Services.GetRequiredService<IProxyStateLookup>().GetRoutes()
             .ToDictionary(r => r.Config.RouteId, r => r.Config.MaxRequestBodySize);
 
-        Assert.Equal(25 * OneMegabyte, routes["upload-create"]);
+        Assert.Equal(25 * OneMegabyte + ImageLimits.FormOverheadBytes, routes["upload-create"]);
         Assert.All(routes.Where(r => r.Key != "upload-create"), r => Assert.Equal(OneMegabyte, r.Value));
     }
 

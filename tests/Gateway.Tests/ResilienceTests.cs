@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Reference.Gateway.Tests.Support;
+using Reference.Tests.Support;
 using Yarp.ReverseProxy;
 
 namespace Reference.Gateway.Tests;
@@ -112,11 +113,11 @@ public sealed class ResilienceTests
         });
 
         // The reader is under way, on both replicas, before one dies.
-        await WaitUntil(() => { lock (readerStatuses) { return readerStatuses.Count >= 10; } }, TimeSpan.FromSeconds(30));
+        await Poll.UntilAsync(() => { lock (readerStatuses) { return readerStatuses.Count >= 10; } }, TimeSpan.FromSeconds(30));
         await replicaB.StopAsync();
         // Expected within threshold (2) x (interval 0.5 s + probe timeout 0.5 s); the bound is generous
         // so that a busy machine slows the test rather than failing it.
-        var droppedOut = await WaitUntil(() => !IsAvailable(replicaB), TimeSpan.FromSeconds(30));
+        var droppedOut = await Poll.UntilAsync(() => !IsAvailable(replicaB), TimeSpan.FromSeconds(30));
 
         var statusesAfter = new List<HttpStatusCode>();
         for (var i = 0; i < 20; i++)
@@ -128,7 +129,7 @@ public sealed class ResilienceTests
 
         await using var replicaBAgain = new FakeBackend("inventory-b-again", replicaB.Port);
         await replicaBAgain.StartAsync();
-        var cameBack = await WaitUntil(() => IsAvailable(replicaB), TimeSpan.FromSeconds(10));
+        var cameBack = await Poll.UntilAsync(() => IsAvailable(replicaB), TimeSpan.FromSeconds(10));
         for (var i = 0; i < 20; i++)
         {
             using var response = await client.GetAsync("/api/inventory/products");
@@ -149,20 +150,4 @@ public sealed class ResilienceTests
         lookup.TryGetCluster("inventoryapi", out var cluster)
             ? string.Join("; ", cluster.Destinations.Values.Select(d => $"{d.Model.Config.Address} active={d.Health.Active} passive={d.Health.Passive}"))
             : "no cluster";
-
-    private static async Task<bool> WaitUntil(Func<bool> condition, TimeSpan limit)
-    {
-        var deadline = DateTime.UtcNow + limit;
-        while (DateTime.UtcNow < deadline)
-        {
-            if (condition())
-            {
-                return true;
-            }
-
-            await Task.Delay(50);
-        }
-
-        return condition();
-    }
 }

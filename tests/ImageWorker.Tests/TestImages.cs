@@ -1,5 +1,3 @@
-using Reference.Tests.Support;
-using System.Buffers.Binary;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Formats.Jpeg;
 using SixLabors.ImageSharp.Formats.Png;
@@ -40,17 +38,5 @@ public static class TestImages
         using var stream = new MemoryStream();
         image.Save(stream, new PngEncoder { ColorType = PngColorType.RgbWithAlpha });
         return stream.ToArray();
-    }
-
-    /// <summary>A valid PNG whose header claims <paramref name="width"/>×<paramref name="height"/> (the CRC is fixed up).</summary>
-    public static byte[] PngClaiming(int width, int height)
-    {
-        using var small = Gradient(8, 8);
-        var bytes = Png(small);
-        // Signature (8) + IHDR length (4) + "IHDR" (4): width and height follow, then the rest of IHDR and its CRC.
-        BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan(16), width);
-        BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan(20), height);
-        BinaryPrimitives.WriteUInt32BigEndian(bytes.AsSpan(29), PngCrc.Of(bytes.AsSpan(12, 17)));
-        return bytes;
     }
 }

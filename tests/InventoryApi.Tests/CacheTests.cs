@@ -62,9 +62,9 @@ public sealed class CacheTests(InventoryFixture fixture)
             await fixture.Servers.StartAsync(BackingServer.Redis);
         }
 
-        await Eventually.ValueAsync(() => HealthAsync(b), body => body == "Healthy");
+        await Poll.UntilAsync(() => HealthAsync(b), body => body == "Healthy");
         // Redis kept the old entry across its restart; the deferred invalidation must retire it.
-        await Eventually.ValueAsync(() => fixture.ReplicaB.GetProductAsync(product.Id), p => p.Stock.OnHand == 6, timeoutSeconds: 10);
+        await Poll.UntilAsync(() => fixture.ReplicaB.GetProductAsync(product.Id), p => p.Stock.OnHand == 6, TimeSpan.FromSeconds(10));
     }
 
     [Fact]
@@ -100,11 +100,11 @@ public sealed class CacheTests(InventoryFixture fixture)
             await fixture.Servers.StartAsync(BackingServer.MySql);
         }
 
-        var recovered = await Eventually.ValueAsync(
+        var recovered = await Poll.UntilAsync(
             () => a.PostAsJsonAsync($"/api/inventory/products/{product.Id}/stock", new { delta = 1 }),
             response => response.StatusCode == HttpStatusCode.OK);
         Assert.Equal(6, (await fixture.ReplicaB.GetProductAsync(product.Id)).Stock.OnHand);
-        await Eventually.ValueAsync(() => HealthAsync(b), body => body == "Healthy");
+        await Poll.UntilAsync(() => HealthAsync(b), body => body == "Healthy");
     }
 
     [Fact]
@@ -132,7 +132,7 @@ public sealed class CacheTests(InventoryFixture fixture)
         Assert.True(answeredAfter < TimeSpan.FromSeconds(8), $"Answered after {answeredAfter.TotalSeconds:0.0} s: they waited for Redis.");
 
         // Once Redis answers again the write's invalidation is delivered: no stale stock is served.
-        await Eventually.ValueAsync(() => fixture.ReplicaB.GetProductAsync(product.Id), p => p.Stock.OnHand == 6);
+        await Poll.UntilAsync(() => fixture.ReplicaB.GetProductAsync(product.Id), p => p.Stock.OnHand == 6);
     }
 
     private static async Task<string> HealthAsync(HttpClient client) =>

@@ -7,6 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Reference.Contracts;
 using Reference.InventoryApi.Infrastructure;
 using Reference.InventoryApi.IntegrationEvents.EventHandling;
+using Reference.Tests.Support;
 
 namespace Reference.InventoryApi.Tests;
 
@@ -60,7 +61,7 @@ public sealed class ImageProcessedTests(InventoryFixture fixture)
             await bus.Publish(message);
             await bus.Publish(message);
 
-            await Eventually.ValueAsync(() => Task.FromResult(consumed.Count), count => count >= 2);
+            await Poll.UntilAsync(() => Task.FromResult(consumed.Count), count => count >= 2);
         }
         finally
         {

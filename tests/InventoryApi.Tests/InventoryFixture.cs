@@ -78,7 +78,7 @@ public sealed class InventoryApp(
     public async Task WaitUntilHealthyAsync()
     {
         using var client = CreateClient();
-        await Eventually.ValueAsync(
+        await Poll.UntilAsync(
             async () => await (await client.GetAsync("/health")).Content.ReadAsStringAsync(),
             body => body == "Healthy");
     }

@@ -6,6 +6,7 @@ using Reference.InventoryApi.Apis;
 using Microsoft.Extensions.DependencyInjection;
 using Reference.InventoryApi.Model;
 using Reference.InventoryApi.Reservations;
+using Reference.Tests.Support;
 
 namespace Reference.InventoryApi.Tests;
 
@@ -204,7 +205,7 @@ public sealed class ReservationTests(InventoryFixture fixture)
         var reservation = (await created.Content.ReadFromJsonAsync<ReservationResponse>(InventoryApp.Json))!;
         Assert.Equal(new StockResponse(10, 6, 4), (await fixture.ReplicaA.GetProductAsync(product.Id)).Stock);
 
-        var expired = await Eventually.ValueAsync(
+        var expired = await Poll.UntilAsync(
             async () => await client.GetFromJsonAsync<ReservationResponse>($"/api/inventory/reservations/{reservation.Id}", InventoryApp.Json),
             r => r!.Status == ReservationStatus.Expired);
         // A sweeper that listed it just before another one moved it still tries: that must change nothing.

@@ -3,6 +3,7 @@ using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Reference.Tests.Support;
 
 namespace Reference.Tests.Storefront;
 
@@ -59,7 +60,7 @@ public static class StorefrontHost
         [
             "--Backing:Mode=local",
             $"--Backing:DataDirectory={dataDirectory}",
-            $"--Gateway:Port={FreePort()}",
+            $"--Gateway:Port={Loopback.FreePort()}",
             $"--Parameters:admin-key={adminKey}",
             // Fixed so a second start over the same data folder opens the same databases.
             "--Parameters:mysql-password=e2e-mysql-password",
@@ -85,10 +86,4 @@ public static class StorefrontHost
         await Task.WhenAll(resources.Select(name => app.ResourceNotifications.WaitForResourceHealthyAsync(name, cts.Token)));
     }
 
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

@@ -133,7 +133,7 @@ public sealed partial class NewShopTests(TemplatePackage template, ITestOutputHe
         Assert.Contains("ReplicaCount(\"ImageWorker\", 2)", appHost);
         Assert.Contains("GetValue(\"Gateway:Port\", 8080)", appHost);
         Assert.Contains("SeedDemoCatalog { get; set; } = true;", File.ReadAllText(Path.Combine(plain, "InventoryApi/InventoryOptions.cs")));
-        Assert.Contains("namespace Plain.Shop.Gateway", File.ReadAllText(Path.Combine(plain, "Gateway/Extensions/GatewayOptions.cs")));
+        Assert.Contains("namespace Plain.Shop.Gateway", File.ReadAllText(Path.Combine(plain, "Gateway/GatewayOptions.cs")));
     }
 
     [SkippableFact]

@@ -30,10 +30,10 @@ public sealed class BackingServers : IAsyncLifetime
     private readonly string _root = Directory.CreateTempSubdirectory("reference-backing-").FullName;
     private readonly string _rabbitNode = $"t{Guid.NewGuid():N}"[..12] + "@localhost";
     private readonly Dictionary<BackingServer, Process> _processes = [];
-    private readonly int _mySqlPort = FreePort();
-    private readonly int _redisPort = FreePort();
-    private readonly int _rabbitPort = FreePort();
-    private readonly int _rabbitDistPort = FreePort();
+    private readonly int _mySqlPort = Loopback.FreePort();
+    private readonly int _redisPort = Loopback.FreePort();
+    private readonly int _rabbitPort = Loopback.FreePort();
+    private readonly int _rabbitDistPort = Loopback.FreePort();
 
     /// <summary>For <c>MySql:ServerVersion</c>: the Debian package is MariaDB 10.11.</summary>
     public string MySqlServerVersion => "10.11.0-mariadb";
@@ -224,13 +224,6 @@ public sealed class BackingServers : IAsyncLifetime
         }
 
         return start;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     [DllImport("libc", EntryPoint = "kill", SetLastError = true)]

@@ -100,7 +100,7 @@ public sealed class SweeperTests(UploadApiFixture fixture)
             Assert.InRange(row.Attempts, 0, 1);
 
             // Degraded, not unhealthy: the gateway keeps sending uploads to a replica that can still accept them.
-            var health = await Eventually(async () => await (await admin.GetAsync("/health")).Content.ReadAsStringAsync(),
+            var health = await Poll.UntilAsync(async () => await (await admin.GetAsync("/health")).Content.ReadAsStringAsync(),
                 body => body == "Degraded");
             Assert.Equal("Degraded", health);
         }
@@ -112,19 +112,6 @@ public sealed class SweeperTests(UploadApiFixture fixture)
         var job = Assert.Single(await fixture.Queue.WaitForAsync(id, timeout: TimeSpan.FromSeconds(90)));
         Assert.Equal(1, job.Attempt);
         Assert.Equal(1, (await ReadRowAsync(id)).Attempts);
-    }
-
-    private static async Task<T> Eventually<T>(Func<Task<T>> read, Func<T, bool> done)
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        var value = await read();
-        while (!done(value) && !timeout.IsCancellationRequested)
-        {
-            await Task.Delay(200);
-            value = await read();
-        }
-
-        return value;
     }
 
     private async Task<Upload> InsertStuckAsync(UploadStatus status, int attempts)

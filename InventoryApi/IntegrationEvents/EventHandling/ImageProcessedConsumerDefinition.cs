@@ -6,9 +6,6 @@ public sealed class ImageProcessedConsumerDefinition : ConsumerDefinition<ImageP
 {
     public ImageProcessedConsumerDefinition()
     {
-        // Named for this service: another service consuming ImageProcessed gets its own queue
-        // (and its own copy of each message) instead of competing with this one for them.
-        EndpointName = "inventory-image-processed";
         ConcurrentMessageLimit = 8;
     }
 

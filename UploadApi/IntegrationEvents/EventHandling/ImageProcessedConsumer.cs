@@ -16,12 +16,3 @@ public sealed class ImageProcessedConsumer(UploadTransitions transitions) : ICon
         return transitions.MarkReadyAsync(context.Message.UploadId, variants, context.CancellationToken);
     }
 }
-
-public sealed class ImageProcessedConsumerDefinition : ConsumerDefinition<ImageProcessedConsumer>
-{
-    public ImageProcessedConsumerDefinition() => EndpointName = UploadEndpoints.Name("image-processed");
-
-    protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpoint,
-        IConsumerConfigurator<ImageProcessedConsumer> consumer, IRegistrationContext context) =>
-        UploadEndpoints.Configure(endpoint);
-}

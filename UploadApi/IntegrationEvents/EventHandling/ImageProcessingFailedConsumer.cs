@@ -10,12 +10,3 @@ public sealed class ImageProcessingFailedConsumer(UploadTransitions transitions)
     public Task Consume(ConsumeContext<ImageProcessingFailed> context) =>
         transitions.MarkFailedAsync(context.Message.UploadId, context.Message.Reason, context.CancellationToken);
 }
-
-public sealed class ImageProcessingFailedConsumerDefinition : ConsumerDefinition<ImageProcessingFailedConsumer>
-{
-    public ImageProcessingFailedConsumerDefinition() => EndpointName = UploadEndpoints.Name("image-processing-failed");
-
-    protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpoint,
-        IConsumerConfigurator<ImageProcessingFailedConsumer> consumer, IRegistrationContext context) =>
-        UploadEndpoints.Configure(endpoint);
-}

@@ -12,12 +12,3 @@ public sealed class ImageProcessingStartedConsumer(UploadTransitions transitions
     public Task Consume(ConsumeContext<ImageProcessingStarted> context) =>
         transitions.MarkProcessingAsync(context.Message.UploadId, sweeper.Value.ProcessingTimeout, context.CancellationToken);
 }
-
-public sealed class ImageProcessingStartedConsumerDefinition : ConsumerDefinition<ImageProcessingStartedConsumer>
-{
-    public ImageProcessingStartedConsumerDefinition() => EndpointName = UploadEndpoints.Name("image-processing-started");
-
-    protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpoint,
-        IConsumerConfigurator<ImageProcessingStartedConsumer> consumer, IRegistrationContext context) =>
-        UploadEndpoints.Configure(endpoint);
-}

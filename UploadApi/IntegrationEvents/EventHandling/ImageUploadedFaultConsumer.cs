@@ -19,12 +19,3 @@ public sealed class ImageUploadedFaultConsumer(UploadTransitions transitions) : 
         return transitions.MarkFailedAsync(context.Message.Message.UploadId, reason, context.CancellationToken);
     }
 }
-
-public sealed class ImageUploadedFaultConsumerDefinition : ConsumerDefinition<ImageUploadedFaultConsumer>
-{
-    public ImageUploadedFaultConsumerDefinition() => EndpointName = UploadEndpoints.Name("image-uploaded-fault");
-
-    protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpoint,
-        IConsumerConfigurator<ImageUploadedFaultConsumer> consumer, IRegistrationContext context) =>
-        UploadEndpoints.Configure(endpoint);
-}

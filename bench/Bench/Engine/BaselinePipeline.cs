@@ -4,6 +4,7 @@ using SixLabors.ImageSharp.Formats.Jpeg;
 using SixLabors.ImageSharp.Formats.Png;
 using SixLabors.ImageSharp.PixelFormats;
 using SixLabors.ImageSharp.Processing;
+using Reference.Contracts;
 using Reference.ImageWorker.Pipeline;
 
 namespace Reference.Bench.Engine;
@@ -37,7 +38,7 @@ public sealed class BaselinePipeline(string root)
 
         var transparent = image is Image<Rgba32> rgba && HasTransparentPixel(rgba);
         var (encoder, extension) = transparent ? ((IImageEncoder)_png, "png") : (_jpeg, "jpg");
-        var folder = Path.Combine(root, VariantWriter.VariantsFolder, uploadId.ToString());
+        var folder = Path.Combine(root, ImageStorage.VariantsFolder, uploadId.ToString());
         Directory.CreateDirectory(folder);
 
         Image? larger = null;

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Reference.Bench.Report;
+using Reference.Contracts;
 using Reference.ImageWorker.Pipeline;
 using Reference.Tests.Support;
 using SixLabors.ImageSharp.Processing;
@@ -55,7 +56,7 @@ public static class EngineBench
             }
 
             var options = Options.Create(new ImageOptions { Engine = engine == LibVips ? ImageEngineKind.LibVips : ImageEngineKind.ImageSharp });
-            var storage = Options.Create(new StorageOptions { Root = Root });
+            var storage = Options.Create(new ImageStorage { Root = Root });
             IImageEngine? custom = engine switch
             {
                 ImageSharp or LibVips => null,
@@ -70,7 +71,7 @@ public static class EngineBench
         {
             var id = Guid.NewGuid();
             write(id);
-            Directory.Delete(Path.Combine(Root, VariantWriter.VariantsFolder, id.ToString()), recursive: true);
+            Directory.Delete(Path.Combine(Root, ImageStorage.VariantsFolder, id.ToString()), recursive: true);
         }
 
         public void Dispose() => Directory.Delete(Root, recursive: true);

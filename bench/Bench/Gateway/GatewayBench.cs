@@ -150,13 +150,6 @@ public static class GatewayBench
         }
     }
 
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
     /// <summary>The processes of one run, each with its own folder, config, pid and log; all stopped at the end.</summary>
     private sealed class Servers : IDisposable
     {
@@ -165,7 +158,7 @@ public static class GatewayBench
 
         public int StartNginxBackend()
         {
-            var port = FreePort();
+            var port = Loopback.FreePort();
             StartNginx("backend", port, $$"""
                 worker_processes 1;
                 http {
@@ -182,7 +175,7 @@ public static class GatewayBench
 
         public int StartNginxProxy(int backendPort)
         {
-            var port = FreePort();
+            var port = Loopback.FreePort();
             StartNginx("proxy", port, $$"""
                 worker_processes 2;
                 http {
@@ -219,7 +212,7 @@ public static class GatewayBench
 
         public int StartGateway(int backendPort, (string, string)[] settings)
         {
-            var port = FreePort();
+            var port = Loopback.FreePort();
             var gateway = GatewayAssembly;
 
             var storage = Directory.CreateDirectory(System.IO.Path.Combine(_folder, $"gateway-{port}")).FullName;
@@ -242,7 +235,7 @@ public static class GatewayBench
 
         public int StartBareYarp(int backendPort)
         {
-            var port = FreePort();
+            var port = Loopback.FreePort();
             Start("dotnet", [typeof(GatewayBench).Assembly.Location, "bare-yarp", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 "--backend", $"http://127.0.0.1:{backendPort}"], [("ASPNETCORE_ENVIRONMENT", "Production")]);
             return port;

@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Reference.Tests.Support;
 
 namespace Reference.Gateway.Tests.Support;
 
@@ -22,7 +23,7 @@ public sealed class FakeBackend : IAsyncDisposable
     public FakeBackend(string name, int? port = null)
     {
         Name = name;
-        Port = port ?? FreePort();
+        Port = port ?? Loopback.FreePort();
     }
 
     public string Name { get; }
@@ -33,13 +34,6 @@ public sealed class FakeBackend : IAsyncDisposable
     public ConcurrentDictionary<string, int> Hits { get; } = new();
 
     public int ApiHits => Hits.Where(h => h.Key.StartsWith("/api/", StringComparison.Ordinal)).Sum(h => h.Value);
-
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     public async Task StartAsync()
     {

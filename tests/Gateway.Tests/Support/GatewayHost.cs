@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.Configuration;
+using Reference.Tests.Support;
 
 namespace Reference.Gateway.Tests.Support;
 
@@ -45,7 +46,7 @@ public sealed class GatewayHost : WebApplicationFactory<Program>
 
         // A port of our own through the URLs rather than UseKestrel(0): the factory's own port
         // handling races the minimal-hosting entry point and now and then finds the server started.
-        BaseAddress = new Uri($"http://127.0.0.1:{FreePort()}");
+        BaseAddress = new Uri($"http://127.0.0.1:{Loopback.FreePort()}");
         UseKestrel();
         StartServer();
     }
@@ -66,13 +67,6 @@ public sealed class GatewayHost : WebApplicationFactory<Program>
         builder.UseEnvironment("Production");
         builder.UseUrls(BaseAddress.ToString());
         builder.ConfigureAppConfiguration(config => config.AddInMemoryCollection(_settings));
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     protected override void Dispose(bool disposing)

@@ -233,7 +233,7 @@ public sealed class ImageUploadedConsumerTests(MessagingServers messaging) : IAs
         {
             rabbit.Host(new Uri(_servers.RabbitMqConnectionString));
             rabbit.DeployPublishTopology = true;
-            rabbit.Publish<ImageUploaded>(p => p.BindQueue("Reference.Contracts:ImageUploaded", "image-uploaded"));
+            rabbit.Publish<ImageUploaded>(p => p.BindQueue(MessageEndpoints.ImageUploadedExchange, MessageEndpoints.ImageUploadedQueue));
         });
         await uploadApiBus.StartAsync();
         try
@@ -249,7 +249,7 @@ public sealed class ImageUploadedConsumerTests(MessagingServers messaging) : IAs
             // Both bindings now exist (UploadApi's direct one and the worker's through its exchange): still one copy.
             var next = Job(Corpus.Path("flow-720x1440-portrait.jpg"));
             await uploadApiBus.Publish(next);
-            await WithChannelAsync(async channel => Assert.Equal(1u, (await channel.QueueDeclarePassiveAsync("image-uploaded")).MessageCount));
+            await WithChannelAsync(async channel => Assert.Equal(1u, (await channel.QueueDeclarePassiveAsync(MessageEndpoints.ImageUploadedQueue)).MessageCount));
             await using (var worker = new WorkerFactory(_servers, _storage.Root).Start())
             {
                 await _events.WaitForAsync<ImageProcessed>(e => e.UploadId == next.UploadId);
@@ -333,9 +333,9 @@ public sealed class ImageUploadedConsumerTests(MessagingServers messaging) : IAs
     {
         await WithChannelAsync(async channel =>
         {
-            await channel.QueueDeleteAsync(ImageUploadedConsumerDefinition.QueueName);
-            await channel.ExchangeDeleteAsync(ImageUploadedConsumerDefinition.QueueName);
-            await channel.ExchangeDeleteAsync("Reference.Contracts:ImageUploaded");
+            await channel.QueueDeleteAsync(MessageEndpoints.ImageUploadedQueue);
+            await channel.ExchangeDeleteAsync(MessageEndpoints.ImageUploadedQueue);
+            await channel.ExchangeDeleteAsync(MessageEndpoints.ImageUploadedExchange);
         });
     }
 
@@ -344,11 +344,11 @@ public sealed class ImageUploadedConsumerTests(MessagingServers messaging) : IAs
     {
         await WithChannelAsync(async channel =>
         {
-            await channel.ExchangeDeclareAsync("Reference.Contracts:ImageUploaded", ExchangeType.Fanout, durable: true, autoDelete: false);
-            await channel.ExchangeDeclareAsync("image-uploaded", ExchangeType.Fanout, durable: true, autoDelete: false);
-            await channel.QueueDeclareAsync("image-uploaded", durable: true, exclusive: false, autoDelete: false, arguments: null);
-            await channel.QueueBindAsync("image-uploaded", "image-uploaded", routingKey: "");
-            await channel.ExchangeBindAsync(destination: "image-uploaded", source: "Reference.Contracts:ImageUploaded", routingKey: "");
+            await channel.ExchangeDeclareAsync(MessageEndpoints.ImageUploadedExchange, ExchangeType.Fanout, durable: true, autoDelete: false);
+            await channel.ExchangeDeclareAsync(MessageEndpoints.ImageUploadedQueue, ExchangeType.Fanout, durable: true, autoDelete: false);
+            await channel.QueueDeclareAsync(MessageEndpoints.ImageUploadedQueue, durable: true, exclusive: false, autoDelete: false, arguments: null);
+            await channel.QueueBindAsync(MessageEndpoints.ImageUploadedQueue, MessageEndpoints.ImageUploadedQueue, routingKey: "");
+            await channel.ExchangeBindAsync(destination: MessageEndpoints.ImageUploadedQueue, source: MessageEndpoints.ImageUploadedExchange, routingKey: "");
         });
     }
 }

@@ -248,7 +248,7 @@ public abstract class VariantWriterTests : IDisposable
             { "jpeg with a corrupted header", corruptHeader, "corrupt" },
             { "truncated png", png[..(png.Length / 2)], "truncated" },
             { "truncated webp", webp[..(webp.Length / 2)], "truncated" },
-            { "png header claiming 100000x100000", TestImages.PngClaiming(100_000, 100_000), "the limit is" },
+            { "png header claiming 100000x100000", PngBytes.Claiming(100_000, 100_000), "the limit is" },
         };
     }
 
@@ -302,7 +302,7 @@ public abstract class VariantWriterTests : IDisposable
     private VariantWriter CreateWriter(ImageOptions options)
     {
         options.Engine = _engine;
-        return new(Options.Create(options), Options.Create(new StorageOptions { Root = _storage.Root }));
+        return new(Options.Create(options), Options.Create(new ImageStorage { Root = _storage.Root }));
     }
 
     private static (int Width, int Height) UprightSize(string path)

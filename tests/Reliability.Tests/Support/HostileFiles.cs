@@ -15,8 +15,7 @@ public static class HostileFiles
     public static byte[] Jpeg { get; } = File.ReadAllBytes(Corpus.Path("leaf-2560x1600.jpg"));
 
     /// <summary>A PNG whose header declares <paramref name="width"/>×<paramref name="height"/> with one row of data.</summary>
-    public static byte[] PngClaiming(int width, int height) =>
-        Png(Chunk("IHDR", Ihdr(width, height)), Chunk("IDAT", ZLib([0, 0, 0, 0])), Chunk("IEND", []));
+    public static byte[] PngClaiming(int width, int height) => PngBytes.Claiming(width, height);
 
     /// <summary>
     /// A decompression bomb: a real grey PNG of <paramref name="side"/>² black pixels, a few
@@ -34,9 +33,9 @@ public static class HostileFiles
             }
         }
 
-        var ihdr = Ihdr(side, side);
+        var ihdr = PngBytes.Ihdr(side, side);
         ihdr[9] = 0; // grey
-        return Png(Chunk("IHDR", ihdr), Chunk("IDAT", raw.ToArray()), Chunk("IEND", []));
+        return PngBytes.File(PngBytes.Chunk("IHDR", ihdr), PngBytes.Chunk("IDAT", raw.ToArray()), PngBytes.Chunk("IEND", []));
     }
 
     /// <summary>A JPEG whose frame header (SOF) is patched to claim <paramref name="width"/>×<paramref name="height"/>.</summary>
@@ -90,14 +89,14 @@ public static class HostileFiles
         var still = Encode(64, 48, (image, stream) => image.SaveAsPng(stream, new PngEncoder { ColorType = PngColorType.Rgb }));
         var chunks = ReadChunks(still);
         var idat = chunks.Where(c => c.Type == "IDAT").SelectMany(c => c.Data).ToArray();
-        var output = new List<byte[]> { Chunk("IHDR", chunks.First(c => c.Type == "IHDR").Data) };
-        output.Add(Chunk("acTL", [.. BigEndian(2), .. BigEndian(0)]));
-        output.Add(Chunk("fcTL", FrameControl(0, 64, 48)));
-        output.Add(Chunk("IDAT", idat));
-        output.Add(Chunk("fcTL", FrameControl(1, 64, 48)));
-        output.Add(Chunk("fdAT", [.. BigEndian(2), .. idat]));
-        output.Add(Chunk("IEND", []));
-        return Png([.. output]);
+        var output = new List<byte[]> { PngBytes.Chunk("IHDR", chunks.First(c => c.Type == "IHDR").Data) };
+        output.Add(PngBytes.Chunk("acTL", [.. BigEndian(2), .. BigEndian(0)]));
+        output.Add(PngBytes.Chunk("fcTL", FrameControl(0, 64, 48)));
+        output.Add(PngBytes.Chunk("IDAT", idat));
+        output.Add(PngBytes.Chunk("fcTL", FrameControl(1, 64, 48)));
+        output.Add(PngBytes.Chunk("fdAT", [.. BigEndian(2), .. idat]));
+        output.Add(PngBytes.Chunk("IEND", []));
+        return PngBytes.File([.. output]);
     }
 
     /// <summary>An animated WebP: VP8X with the animation flag, ANIM, two ANMF frames of lossless data.</summary>
@@ -159,20 +158,8 @@ public static class HostileFiles
         return stream.ToArray();
     }
 
-    private static byte[] Ihdr(int width, int height) =>
-        [.. BigEndian(width), .. BigEndian(height), 8, 2, 0, 0, 0];
-
     private static byte[] FrameControl(int sequence, int width, int height) =>
         [.. BigEndian(sequence), .. BigEndian(width), .. BigEndian(height), .. BigEndian(0), .. BigEndian(0), 0, 10, 0, 100, 0, 0];
-
-    private static byte[] Png(params byte[][] chunks) =>
-        [0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A, .. chunks.SelectMany(c => c)];
-
-    private static byte[] Chunk(string type, byte[] data)
-    {
-        byte[] typeAndData = [.. Encoding.ASCII.GetBytes(type), .. data];
-        return [.. BigEndian(data.Length), .. typeAndData, .. BigEndian((int)PngCrc.Of(typeAndData))];
-    }
 
     private static List<(string Type, byte[] Data)> ReadChunks(byte[] png)
     {
@@ -189,17 +176,6 @@ public static class HostileFiles
 
     private static byte[] RiffChunk(string type, byte[] data) =>
         [.. Encoding.ASCII.GetBytes(type), .. LittleEndian(data.Length), .. data, .. (data.Length % 2 == 1 ? new byte[] { 0 } : [])];
-
-    private static byte[] ZLib(byte[] data)
-    {
-        using var output = new MemoryStream();
-        using (var zlib = new ZLibStream(output, CompressionLevel.Optimal, leaveOpen: true))
-        {
-            zlib.Write(data);
-        }
-
-        return output.ToArray();
-    }
 
     private static byte[] BigEndian(int value)
     {

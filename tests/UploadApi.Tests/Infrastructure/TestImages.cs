@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.IO.Compression;
 using System.Text;
 using Reference.Tests.Support;
@@ -17,16 +16,7 @@ public static class TestImages
     /// <summary>Over the tests' 2 MB limit.</summary>
     public static string LargeJpeg => Corpus.Path("landing-5120x2880.jpg");
 
-    /// <summary>A valid PNG (signature, IHDR, a tiny IDAT, IEND) whose header claims the given size.</summary>
-    public static byte[] PngClaiming(int width, int height)
-    {
-        using var png = new MemoryStream();
-        png.Write([0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A]);
-        WriteChunk(png, "IHDR", Ihdr(width, height, bitDepth: 8, colourType: 2));
-        WriteChunk(png, "IDAT", Compress(new byte[16]));
-        WriteChunk(png, "IEND", []);
-        return png.ToArray();
-    }
+    public static byte[] PngClaiming(int width, int height) => PngBytes.Claiming(width, height);
 
     /// <summary>
     /// A real, fully decodable PNG of <paramref name="side"/>×<paramref name="side"/> black pixels
@@ -35,8 +25,8 @@ public static class TestImages
     public static string WriteSolidPng(string path, int side)
     {
         using var file = File.Create(path);
-        file.Write([0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A]);
-        WriteChunk(file, "IHDR", Ihdr(side, side, bitDepth: 1, colourType: 0));
+        file.Write(PngBytes.Signature);
+        file.Write(PngBytes.Chunk("IHDR", PngBytes.Ihdr(side, side, bitDepth: 1, colourType: 0)));
         using (var data = new MemoryStream())
         {
             using (var zlib = new ZLibStream(data, CompressionLevel.SmallestSize, leaveOpen: true))
@@ -48,10 +38,10 @@ public static class TestImages
                 }
             }
 
-            WriteChunk(file, "IDAT", data.ToArray());
+            file.Write(PngBytes.Chunk("IDAT", data.ToArray()));
         }
 
-        WriteChunk(file, "IEND", []);
+        file.Write(PngBytes.Chunk("IEND", []));
         return path;
     }
 
@@ -64,37 +54,4 @@ public static class TestImages
 
     /// <summary>The first <paramref name="bytes"/> bytes of the good JPEG.</summary>
     public static byte[] TruncatedJpeg(int bytes) => File.ReadAllBytes(GoodJpeg)[..bytes];
-
-    private static byte[] Ihdr(int width, int height, byte bitDepth, byte colourType)
-    {
-        var ihdr = new byte[13];
-        BinaryPrimitives.WriteInt32BigEndian(ihdr, width);
-        BinaryPrimitives.WriteInt32BigEndian(ihdr.AsSpan(4), height);
-        ihdr[8] = bitDepth;
-        ihdr[9] = colourType;
-        return ihdr; // compression, filter and interlace 0
-    }
-
-    private static byte[] Compress(byte[] raw)
-    {
-        using var data = new MemoryStream();
-        using (var zlib = new ZLibStream(data, CompressionLevel.SmallestSize, leaveOpen: true))
-        {
-            zlib.Write(raw);
-        }
-
-        return data.ToArray();
-    }
-
-    private static void WriteChunk(Stream png, string type, byte[] data)
-    {
-        var header = new byte[8];
-        BinaryPrimitives.WriteInt32BigEndian(header, data.Length);
-        Encoding.ASCII.GetBytes(type, header.AsSpan(4));
-        png.Write(header);
-        png.Write(data);
-        var crc = new byte[4];
-        BinaryPrimitives.WriteUInt32BigEndian(crc, PngCrc.Of([.. header.AsSpan(4), .. data]));
-        png.Write(crc);
-    }
 }

@@ -11,7 +11,7 @@ namespace Reference.UploadApi.Tests.Infrastructure;
 /// </summary>
 public sealed class WorkerQueue(string amqpUri)
 {
-    public const string Name = "image-uploaded";
+    public const string Name = MessageEndpoints.ImageUploadedQueue;
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly List<ImageUploaded> _received = [];
 

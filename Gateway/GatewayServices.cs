@@ -1,7 +1,7 @@
 using Microsoft.AspNetCore.ResponseCompression;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
-using Reference.Gateway.Extensions;
+using Reference.Gateway;
 using Reference.Gateway.Limits;
 using Reference.Gateway.Proxy;
 using Reference.Gateway.Security;
@@ -10,7 +10,8 @@ using Yarp.ReverseProxy.Transforms;
 
 namespace Microsoft.Extensions.Hosting;
 
-public static class Extensions
+/// <summary>The gateway's services and its request pipeline: limits, compression, the proxy.</summary>
+public static class GatewayServices
 {
     public static IHostApplicationBuilder AddApplicationServices(this IHostApplicationBuilder builder)
     {
@@ -52,6 +53,7 @@ public static class Extensions
         services.AddReverseProxy()
             .LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"))
             .AddServiceDiscoveryDestinationResolver()
+            .AddConfigFilter<SharedFactsConfigFilter>()
             .AddTransforms(context =>
             {
                 // Every route, whatever its config says: the client's own X-Forwarded-* and

@@ -1,4 +1,4 @@
-namespace Reference.Gateway.Extensions;
+namespace Reference.Gateway;
 
 /// <summary>
 /// The gateway's own limits, bound from the <c>Gateway</c> configuration section. Per-route body

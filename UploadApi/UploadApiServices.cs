@@ -1,24 +1,27 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using MassTransit;
+using Reference.Contracts;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Reference.UploadApi.Apis;
 using Reference.UploadApi.Infrastructure;
+using Reference.UploadApi.Intake;
 using Reference.UploadApi.IntegrationEvents.EventHandling;
 using Reference.UploadApi.Model;
 using Reference.UploadApi.StatusFeed;
 using Reference.UploadApi.Storage;
 using Reference.UploadApi.Sweeping;
 
-namespace Reference.UploadApi.Extensions;
+namespace Reference.UploadApi;
 
-public static class Extensions
+/// <summary>Everything UploadApi registers: its options, database, storage, sweeper and consumers.</summary>
+public static class UploadApiServices
 {
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
         builder.Services.AddProblemResponses();
 
         builder.RequireAdminKeyConfigured();
-        builder.Services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.Section)
+        builder.Services.AddOptions<ImageStorage>().BindConfiguration(ImageStorage.Section)
             .Validate(o => !string.IsNullOrWhiteSpace(o.Root), "Storage:Root is not set.")
             .ValidateOnStart();
         builder.Services.AddOptions<UploadOptions>().BindConfiguration(UploadOptions.Section);
@@ -30,6 +33,7 @@ public static class Extensions
 
         builder.Services.AddSingleton<OriginalStore>();
         builder.Services.AddScoped<UploadTransitions>();
+        builder.Services.AddScoped<UploadIntake>();
         builder.Services.AddSingleton<UploadStatusFeed>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<UploadStatusFeed>());
         // Before the sweeper, whose first publishes need the worker's queue in place.
@@ -37,12 +41,13 @@ public static class Extensions
         builder.Services.AddHostedService<UploadSweeper>();
 
         builder.AddMessaging(
+            endpointPrefix: "UploadApi",
             bus =>
             {
-                bus.AddConsumer<ImageProcessingStartedConsumer, ImageProcessingStartedConsumerDefinition>();
-                bus.AddConsumer<ImageProcessedConsumer, ImageProcessedConsumerDefinition>();
-                bus.AddConsumer<ImageProcessingFailedConsumer, ImageProcessingFailedConsumerDefinition>();
-                bus.AddConsumer<ImageUploadedFaultConsumer, ImageUploadedFaultConsumerDefinition>();
+                bus.AddConsumer<ImageProcessingStartedConsumer, UploadConsumerDefinition<ImageProcessingStartedConsumer>>();
+                bus.AddConsumer<ImageProcessedConsumer, UploadConsumerDefinition<ImageProcessedConsumer>>();
+                bus.AddConsumer<ImageProcessingFailedConsumer, UploadConsumerDefinition<ImageProcessingFailedConsumer>>();
+                bus.AddConsumer<ImageUploadedFaultConsumer, UploadConsumerDefinition<ImageUploadedFaultConsumer>>();
             },
             // Uploads still get their 202 while the broker is away: the sweeper publishes later.
             unreachableStatus: HealthStatus.Degraded);

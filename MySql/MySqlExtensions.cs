@@ -4,6 +4,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
 using MySqlConnector;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
 
 namespace Microsoft.Extensions.Hosting;
 
@@ -30,7 +32,6 @@ public static class MySqlExtensions
     public static IHostApplicationBuilder AddMySqlDbContext<TContext>(
         this IHostApplicationBuilder builder,
         string connectionName,
-        Action<DbContextOptionsBuilder>? configure = null,
         HealthStatus unreachableStatus = HealthStatus.Unhealthy)
         where TContext : DbContext
     {
@@ -44,16 +45,18 @@ public static class MySqlExtensions
             options.UseMySql(connectionString, serverVersion, mysql =>
                 // Rides out a server restart (a couple of seconds) without making a client wait long for its 503.
                 mysql.EnableRetryOnFailure(maxRetryCount: 4, maxRetryDelay: TimeSpan.FromSeconds(1), errorNumbersToAdd: null));
-            configure?.Invoke(options);
         });
 
         builder.Services.AddHealthChecks()
             .AddDbContextCheck<TContext>($"mysql-{connectionName}", unreachableStatus, ["ready"]);
+        builder.Services.AddOpenTelemetry()
+            .WithMetrics(metrics => metrics.AddMeter("MySqlConnector"))
+            .WithTracing(tracing => tracing.AddSource("MySqlConnector").AddEntityFrameworkCoreInstrumentation());
 
         return builder;
     }
 
-    public static ServerVersion GetServerVersion(IConfiguration configuration) =>
+    private static ServerVersion GetServerVersion(IConfiguration configuration) =>
         ServerVersion.Parse(configuration[ServerVersionKey] ?? DefaultServerVersion);
 
     /// <summary>

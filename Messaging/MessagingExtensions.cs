@@ -2,6 +2,8 @@ using MassTransit;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
 
 namespace Microsoft.Extensions.Hosting;
 
@@ -10,6 +12,10 @@ public static class MessagingExtensions
 {
     public const string ConnectionName = "messaging";
 
+    /// <param name="endpointPrefix">
+    /// Starts the name of each of this service's queues (<c>UploadApi</c>: <c>upload-api-image-processed</c>), so two
+    /// services consuming one event each get their own copy instead of competing for it.
+    /// </param>
     /// <param name="configure">Registers the service's consumers; endpoints are configured from their definitions.</param>
     /// <param name="unreachableStatus">
     /// What <c>/health</c> reports while the broker does not answer: <see cref="HealthStatus.Degraded"/> for a
@@ -17,8 +23,8 @@ public static class MessagingExtensions
     /// </param>
     public static IHostApplicationBuilder AddMessaging(
         this IHostApplicationBuilder builder,
+        string? endpointPrefix,
         Action<IBusRegistrationConfigurator>? configure = null,
-        Action<IBusRegistrationContext, IRabbitMqBusFactoryConfigurator>? configureBus = null,
         HealthStatus unreachableStatus = HealthStatus.Unhealthy)
     {
         var connectionString = builder.Configuration.GetConnectionString(ConnectionName)
@@ -33,15 +39,17 @@ public static class MessagingExtensions
             host.StopTimeout = TimeSpan.FromSeconds(6);
         });
 
+        builder.Services.AddOpenTelemetry()
+            .WithMetrics(metrics => metrics.AddMeter("MassTransit"))
+            .WithTracing(tracing => tracing.AddSource("MassTransit"));
         builder.Services.AddMassTransit(bus =>
         {
-            bus.SetKebabCaseEndpointNameFormatter();
+            bus.SetEndpointNameFormatter(new KebabCaseEndpointNameFormatter(endpointPrefix ?? "", includeNamespace: false));
             bus.ConfigureHealthCheckOptions(health => health.MinimalFailureStatus = unreachableStatus);
             configure?.Invoke(bus);
             bus.UsingRabbitMq((context, rabbit) =>
             {
                 rabbit.Host(new Uri(connectionString));
-                configureBus?.Invoke(context, rabbit);
                 rabbit.ConfigureEndpoints(context);
             });
         });

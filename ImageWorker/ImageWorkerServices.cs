@@ -1,10 +1,12 @@
+using Reference.Contracts;
 using MassTransit;
 using Reference.ImageWorker.Consumers;
 using Reference.ImageWorker.Pipeline;
 
-namespace Reference.ImageWorker.Extensions;
+namespace Reference.ImageWorker;
 
-public static class Extensions
+/// <summary>Everything the worker registers: the image pipeline, its attempt counter and its consumer.</summary>
+public static class ImageWorkerServices
 {
     public const string CacheConnectionName = "cache";
 
@@ -12,7 +14,7 @@ public static class Extensions
     {
         builder.Services.AddOptions<ImageOptions>().BindConfiguration(ImageOptions.SectionName);
         builder.Services.AddOptions<FaultInjectionOptions>().BindConfiguration(FaultInjectionOptions.SectionName);
-        builder.Services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.SectionName)
+        builder.Services.AddOptions<ImageStorage>().BindConfiguration(ImageStorage.Section)
             .Validate(o => !string.IsNullOrWhiteSpace(o.Root), "Storage:Root is not set: the image folder shared with UploadApi and the gateway.")
             .ValidateOnStart();
         builder.Services.AddSingleton<VariantWriter>();
@@ -25,7 +27,8 @@ public static class Extensions
         builder.Services.AddSingleton<ProcessingAttempts>();
         builder.Services.AddSingleton(new WorkerJobGate(ImageUploadedConsumerDefinition.ConcurrentJobs));
 
-        builder.AddMessaging(bus => bus.AddConsumer<ImageUploadedConsumer>(typeof(ImageUploadedConsumerDefinition)));
+        // No prefix: every replica takes jobs from the one shared queue.
+        builder.AddMessaging(endpointPrefix: null, bus => bus.AddConsumer<ImageUploadedConsumer>(typeof(ImageUploadedConsumerDefinition)));
         return builder;
     }
 }

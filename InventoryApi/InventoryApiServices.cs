@@ -7,12 +7,14 @@ using Reference.InventoryApi.Apis;
 using Reference.InventoryApi.Caching;
 using Reference.InventoryApi.Infrastructure;
 using Reference.InventoryApi.IntegrationEvents.EventHandling;
+using Reference.InventoryApi.Products;
 using Reference.InventoryApi.Reservations;
 using StackExchange.Redis;
 
 namespace Microsoft.Extensions.Hosting;
 
-internal static class Extensions
+/// <summary>Everything InventoryApi registers, and the request body limit its pipeline applies.</summary>
+internal static class InventoryApiServices
 {
     /// <summary>No request to this service needs more; larger bodies get 413.</summary>
     public const long MaxRequestBodyBytes = 1024 * 1024;
@@ -46,11 +48,13 @@ internal static class Extensions
         services.AddHostedService<PendingInvalidationFlusher>();
         services.AddHealthChecks().AddCheck<RedisCacheHealthCheck>("redis-cache", HealthStatus.Degraded, ["ready"]);
 
+        services.AddScoped<ProductCatalog>();
         services.AddScoped<StockReservations>();
         services.AddHostedService<ReservationSweeper>();
 
         // Products are served and sold while the broker is away; only image attachment waits.
         builder.AddMessaging(
+            endpointPrefix: "Inventory",
             bus => bus.AddConsumer<ImageProcessedConsumer>(typeof(ImageProcessedConsumerDefinition)),
             unreachableStatus: HealthStatus.Degraded);
 

@@ -7,18 +7,16 @@ using Microsoft.Extensions.Logging;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
+using static Reference.Contracts.HealthEndpoints;
 
 namespace Microsoft.Extensions.Hosting;
 
 /// <summary>
-/// What every service shares: OpenTelemetry, health endpoints, service discovery and
-/// resilient HttpClients. Data and messaging wiring live beside this file
-/// (<see cref="MySqlExtensions"/>, <see cref="MessagingExtensions"/>).
+/// What every service shares: OpenTelemetry, health endpoints, service discovery and resilient
+/// HttpClients. MySQL and messaging wiring are in MySql/ and Messaging/, for the services that use them.
 /// </summary>
-public static class Extensions
+public static class ServiceDefaults
 {
-    public const string HealthPath = "/health";
-    public const string AlivePath = "/alive";
     private const string LiveTag = "live";
 
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
@@ -51,20 +49,15 @@ public static class Extensions
                 .AddAspNetCoreInstrumentation()
                 .AddHttpClientInstrumentation()
                 .AddRuntimeInstrumentation()
-                .AddMeter("MassTransit")
-                .AddMeter("MySqlConnector")
                 .AddMeter("Reference.*"))
             .WithTracing(tracing => tracing
                 .AddSource(builder.Environment.ApplicationName)
-                .AddSource("MassTransit")
-                .AddSource("MySqlConnector")
                 .AddSource("Reference.*")
                 .AddAspNetCoreInstrumentation(o =>
                     // Health probes every few seconds would drown the traces people look for.
                     o.Filter = context => !context.Request.Path.StartsWithSegments(HealthPath)
                                           && !context.Request.Path.StartsWithSegments(AlivePath))
-                .AddHttpClientInstrumentation()
-                .AddEntityFrameworkCoreInstrumentation());
+                .AddHttpClientInstrumentation());
 
         if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
         {

@@ -1,0 +1,18 @@
+namespace Reference.Contracts;
+
+/// <summary>
+/// The <c>Storage</c> section: the image folder UploadApi, the workers and the gateway share.
+/// UploadApi writes <c>originals/</c>, the workers write <c>variants/</c>, the gateway serves only
+/// <c>variants/</c> (originals may carry GPS EXIF).
+/// </summary>
+public sealed class ImageStorage
+{
+    public const string Section = "Storage";
+    public const string OriginalsFolder = "originals";
+    public const string VariantsFolder = "variants";
+
+    public string Root { get; set; } = "";
+
+    /// <summary>An original's storage key, relative to the root.</summary>
+    public static string OriginalKey(Guid uploadId, string extension) => $"{OriginalsFolder}/{uploadId}.{extension}";
+}
