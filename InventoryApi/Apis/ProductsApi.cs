@@ -178,7 +178,7 @@ public static class ProductsApi
 
         await services.Cache.InvalidateAsync(product.Id);
         var response = ProductResponse.From(product);
-        http.Response.Headers.ETag = ETags.ForVersion(response.Version);
+        http.Response.Headers.ETag = ETags.For(response);
         return TypedResults.Created($"/api/inventory/products/{product.Id}", response);
     }
 
@@ -322,7 +322,7 @@ public static class ProductsApi
 
     private static Results<Ok<ProductResponse>, StatusCodeHttpResult, ProblemHttpResult> WithETag(HttpContext http, ProductResponse product)
     {
-        var etag = ETags.ForVersion(product.Version);
+        var etag = ETags.For(product);
         http.Response.Headers.ETag = etag;
         return ETags.ClientHasCurrent(http.Request, etag)
             ? TypedResults.StatusCode(StatusCodes.Status304NotModified)
@@ -331,7 +331,7 @@ public static class ProductsApi
 
     private static Ok<ProductResponse> WithETagOk(HttpContext http, ProductResponse product)
     {
-        http.Response.Headers.ETag = ETags.ForVersion(product.Version);
+        http.Response.Headers.ETag = ETags.For(product);
         return TypedResults.Ok(product);
     }
 
