@@ -64,5 +64,9 @@ public sealed class OrderEvent
     public required string Type { get; set; }
 
     public DateTimeOffset CreatedAt { get; set; }
+
+    /// <summary>A replica publishing it holds it until then, so two replicas do not both send it; a crash lets the claim lapse.</summary>
+    public DateTimeOffset? ClaimedUntil { get; set; }
+
     public DateTimeOffset? PublishedAt { get; set; }
 }

@@ -9,7 +9,8 @@ namespace Reference.InventoryApi.Shop;
 /// <summary>
 /// Publishes the order events recorded with their orders (<see cref="OrderEvent"/>): at once when a
 /// request nudges it, and every few seconds for whatever is left (the broker was down, the replica
-/// stopped). At least once: two replicas can publish the same event, so consumers key on the order id.
+/// stopped). Each event is claimed first, so replicas do not send it twice; at least once all the same
+/// (a reply lost after a publish), so consumers key on the order id.
 /// </summary>
 public sealed class OrderEventPublisher(
     IServiceScopeFactory scopes,
@@ -20,6 +21,7 @@ public sealed class OrderEventPublisher(
     private const int BatchSize = 50;
     private static readonly TimeSpan Interval = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan PublishTimeout = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan ClaimFor = TimeSpan.FromSeconds(30);
     private readonly SemaphoreSlim _nudged = new(0, 1);
 
     public void Nudge()
@@ -68,7 +70,9 @@ public sealed class OrderEventPublisher(
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<InventoryDbContext>();
-        var pending = await db.OrderEvents.AsNoTracking().Where(e => e.PublishedAt == null)
+        var now = clock.GetUtcNow();
+        var pending = await db.OrderEvents.AsNoTracking()
+            .Where(e => e.PublishedAt == null && (e.ClaimedUntil == null || e.ClaimedUntil < now))
             .OrderBy(e => e.Id).Take(BatchSize).ToListAsync(stoppingToken);
         if (pending.Count == 0)
         {
@@ -80,6 +84,14 @@ public sealed class OrderEventPublisher(
             .AsSplitQuery().ToDictionaryAsync(o => o.Id, stoppingToken);
         foreach (var orderEvent in pending)
         {
+            var claimed = await db.OrderEvents
+                .Where(e => e.Id == orderEvent.Id && e.PublishedAt == null && (e.ClaimedUntil == null || e.ClaimedUntil < now))
+                .ExecuteUpdateAsync(s => s.SetProperty(e => e.ClaimedUntil, now + ClaimFor), stoppingToken);
+            if (claimed == 0)
+            {
+                continue; // another replica has it
+            }
+
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
             timeout.CancelAfter(PublishTimeout);
             var order = orders[orderEvent.OrderId];

@@ -113,6 +113,11 @@ async function place() {
   location.assign(`/orders.html?id=${encodeURIComponent(order.id)}`);
 }
 
+// Once a message is showing, it follows the typing, so a fixed field does not still look wrong.
+form.addEventListener('input', () => {
+  if (form.querySelector('[aria-invalid=true]')) validate();
+});
+
 form.addEventListener('submit', async e => {
   e.preventDefault();
   if (!validate() || placeButton.disabled) return;

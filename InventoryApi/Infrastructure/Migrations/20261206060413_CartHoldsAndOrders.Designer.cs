@@ -12,7 +12,7 @@ using Reference.InventoryApi.Infrastructure;
 namespace Reference.InventoryApi.Infrastructure.Migrations
 {
     [DbContext(typeof(InventoryDbContext))]
-    [Migration("20261206054200_CartHoldsAndOrders")]
+    [Migration("20261206060413_CartHoldsAndOrders")]
     partial class CartHoldsAndOrders
     {
         /// <inheritdoc />
@@ -109,6 +109,9 @@ namespace Reference.InventoryApi.Infrastructure.Migrations
                         .HasColumnType("bigint");
 
                     MySqlPropertyBuilderExtensions.UseMySqlIdentityColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTimeOffset?>("ClaimedUntil")
+                        .HasColumnType("datetime(6)");
 
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("datetime(6)");

@@ -38,6 +38,7 @@ namespace Reference.InventoryApi.Infrastructure.Migrations
                     Type = table.Column<string>(type: "varchar(32)", maxLength: 32, nullable: false)
                         .Annotation("MySql:CharSet", "utf8mb4"),
                     CreatedAt = table.Column<DateTimeOffset>(type: "datetime(6)", nullable: false),
+                    ClaimedUntil = table.Column<DateTimeOffset>(type: "datetime(6)", nullable: true),
                     PublishedAt = table.Column<DateTimeOffset>(type: "datetime(6)", nullable: true)
                 },
                 constraints: table =>
