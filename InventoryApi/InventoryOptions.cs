@@ -14,6 +14,12 @@ public sealed class InventoryOptions
     /// <summary>A backstop: every write invalidates what it changed long before this.</summary>
     public TimeSpan CacheTtl { get; set; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>
+    /// List pages are not invalidated by shoppers' holds and orders (only by product writes), so the
+    /// stock they show is at most this old; a product's own entry is always current.
+    /// </summary>
+    public TimeSpan ListCacheTtl { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>How long a Pending reservation holds stock.</summary>
     public TimeSpan ReservationTtl { get; set; } = TimeSpan.FromMinutes(15);
 

@@ -4,8 +4,10 @@ using Scalar.AspNetCore;
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.AddApplicationServices();
+builder.AddShop();
 
 var app = builder.Build();
+app.UseForwardedHeaders();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseRequestBodyLimit();
@@ -19,6 +21,8 @@ if (app.Environment.IsDevelopment())
 app.MapDefaultEndpoints();
 app.MapProductsApi();
 app.MapReservationsApi();
+app.MapCartApi();
+app.MapOrdersApi();
 app.Run();
 
 public partial class Program;

@@ -4,10 +4,18 @@ using Microsoft.Net.Http.Headers;
 
 namespace Reference.InventoryApi.Apis;
 
-/// <summary>A product's ETag is its version: <c>"7"</c>. Lists get one derived from what they contain.</summary>
+/// <summary>
+/// A product's ETag is its version and its stock figures: <c>"7.120.3"</c> (on-hand 120, reserved 3).
+/// Shoppers' holds change the stock but not the version, so the tag changes with either while
+/// If-Match checks the version alone: a hold made while an admin edits does not fail the edit.
+/// Lists get one derived from what they contain.
+/// </summary>
 internal static class ETags
 {
     public static string ForVersion(int version) => $"\"{version}\"";
+
+    public static string For(ProductResponse product) =>
+        $"\"{product.Version}.{product.Stock.OnHand}.{product.Stock.Reserved}\"";
 
     /// <summary>Derived from the items' ids and versions, so every replica gives the same page the same tag.</summary>
     public static string ForPage(ProductPage page)
@@ -15,7 +23,8 @@ internal static class ETags
         var identity = new StringBuilder().Append(page.Total).Append('|');
         foreach (var item in page.Items)
         {
-            identity.Append(item.Id.ToString("N")).Append(':').Append(item.Version).Append(',');
+            identity.Append(item.Id.ToString("N")).Append(':').Append(item.Version)
+                .Append(':').Append(item.Stock.OnHand).Append(':').Append(item.Stock.Reserved).Append(',');
         }
 
         var hash = SHA256.HashData(Encoding.UTF8.GetBytes(identity.ToString()));
@@ -57,6 +66,9 @@ internal static class ETags
             return -1;
         }
 
-        return !tag.IsWeak && int.TryParse(tag.Tag.AsSpan(1, tag.Tag.Length - 2), out var version) ? version : int.MinValue;
+        // "7" (a bare version) or "7.120.3" (as For gives): the version is what precedes the first dot.
+        var value = tag.Tag.AsSpan(1, tag.Tag.Length - 2);
+        var dot = value.IndexOf('.');
+        return !tag.IsWeak && int.TryParse(dot < 0 ? value : value[..dot], out var version) ? version : int.MinValue;
     }
 }

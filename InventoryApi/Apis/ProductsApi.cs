@@ -127,7 +127,7 @@ public static class ProductsApi
         }
 
         var product = write.Product!;
-        http.Response.Headers.ETag = ETags.ForVersion(product.Version);
+        http.Response.Headers.ETag = ETags.For(product);
         return TypedResults.Created($"/api/inventory/products/{product.Id}", product);
     }
 
@@ -197,7 +197,7 @@ public static class ProductsApi
 
     private static Results<Ok<ProductResponse>, StatusCodeHttpResult, ProblemHttpResult> WithETag(HttpContext http, ProductResponse product)
     {
-        var etag = ETags.ForVersion(product.Version);
+        var etag = ETags.For(product);
         http.Response.Headers.ETag = etag;
         return ETags.ClientHasCurrent(http.Request, etag)
             ? TypedResults.StatusCode(StatusCodes.Status304NotModified)
@@ -206,7 +206,7 @@ public static class ProductsApi
 
     private static Ok<ProductResponse> WithETagOk(HttpContext http, ProductResponse product)
     {
-        http.Response.Headers.ETag = ETags.ForVersion(product.Version);
+        http.Response.Headers.ETag = ETags.For(product);
         return TypedResults.Ok(product);
     }
 

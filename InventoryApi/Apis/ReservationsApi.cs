@@ -13,12 +13,12 @@ public static class ReservationsApi
     public static IEndpointRouteBuilder MapReservationsApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api/inventory/reservations").WithTags("Reservations");
-        api.MapPost("/", CreateReservation);
+        // Staff only: shoppers hold stock through their cart (CartApi), capped per cart and address,
+        // and commit it only by placing an order, so nobody can empty the shelves anonymously.
+        api.MapPost("/", CreateReservation).RequireAdminKey();
         api.MapGet("/{id:guid}", GetReservation);
-        // Holding stock is open to shoppers (a hold expires); taking it off on-hand for good is for
-        // the order side that took the payment, so nobody can empty the shelves anonymously.
         api.MapPost("/{id:guid}/commit", CommitReservation).RequireAdminKey();
-        api.MapPost("/{id:guid}/release", ReleaseReservation);
+        api.MapPost("/{id:guid}/release", ReleaseReservation).RequireAdminKey();
         return app;
     }
 
@@ -35,18 +35,7 @@ public static class ReservationsApi
             request.Lines!.Select(l => (l!.ProductId!.Value, l.Quantity!.Value)), cancellationToken);
         if (outcome.Reservation is null)
         {
-            var problem = new ProblemDetails
-            {
-                Status = StatusCodes.Status409Conflict,
-                Title = "Not enough stock",
-                Detail = string.Join(" ", outcome.ShortLines.Select(l => l.Exists
-                    ? $"Product {l.ProductId}: requested {l.Requested}, available {l.Available}."
-                    : $"Product {l.ProductId}: not in the catalogue.")),
-            };
-            problem.Extensions["shortLines"] = outcome.ShortLines
-                .Select(l => new { productId = l.ProductId, requested = l.Requested, available = l.Available })
-                .ToList();
-            return TypedResults.Problem(problem);
+            return NotEnoughStock(outcome.ShortLines);
         }
 
         var response = ReservationResponse.From(outcome.Reservation);
@@ -85,6 +74,23 @@ public static class ReservationsApi
             // Released, or Expired: either way its stock is back, which is what the caller wants.
             var r => TypedResults.Ok(ReservationResponse.From(r)),
         };
+    }
+
+    /// <summary>409 naming each short line, and whether its product still exists, so a page can say which line to change.</summary>
+    internal static ProblemHttpResult NotEnoughStock(IReadOnlyList<ShortLine> shortLines)
+    {
+        var problem = new ProblemDetails
+        {
+            Status = StatusCodes.Status409Conflict,
+            Title = "Not enough stock",
+            Detail = string.Join(" ", shortLines.Select(l => l.Exists
+                ? $"Product {l.ProductId}: requested {l.Requested}, available {l.Available}."
+                : $"Product {l.ProductId}: not in the catalogue.")),
+        };
+        problem.Extensions["shortLines"] = shortLines
+            .Select(l => new { productId = l.ProductId, requested = l.Requested, available = l.Available, exists = l.Exists })
+            .ToList();
+        return TypedResults.Problem(problem);
     }
 
     private static ProblemHttpResult NotFound(Guid id) =>

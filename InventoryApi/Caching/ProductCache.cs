@@ -41,7 +41,7 @@ public sealed class ProductCache(
     /// <param name="query">What identifies the list (page, size, filters); part of the key.</param>
     public Task<T?> GetListAsync<T>(string query, Func<CancellationToken, Task<T?>> load, CancellationToken cancellationToken)
         where T : class =>
-        GetOrLoadAsync(ListsGenerationKey, $"{Prefix}list:{query}:", load, bypass: _pendingLists, cancellationToken);
+        GetOrLoadAsync(ListsGenerationKey, $"{Prefix}list:{query}:", load, bypass: _pendingLists, cancellationToken, options.Value.ListCacheTtl);
 
     /// <summary>
     /// The id last seen for a SKU, or null. Only a hint: a SKU can move to another product, so the
@@ -83,12 +83,14 @@ public sealed class ProductCache(
     }
 
     /// <summary>After a committed write: the products' entries and every list page become stale.</summary>
-    public async Task InvalidateAsync(IEnumerable<Guid> productIds)
+    /// <param name="lists">False for a change of stock figures only (a shopper's hold): list pages keep
+    /// their entries and show stock up to <see cref="InventoryOptions.ListCacheTtl"/> old.</param>
+    public async Task InvalidateAsync(IEnumerable<Guid> productIds, bool lists = true)
     {
         var ids = productIds.Distinct().ToList();
         try
         {
-            await SendInvalidationAsync(ids, lists: true);
+            await SendInvalidationAsync(ids, lists);
         }
         catch (Exception e) when (IsRedisFailure(e))
         {
@@ -98,7 +100,7 @@ public sealed class ProductCache(
                 _pendingProducts.TryAdd(id, 0);
             }
 
-            _pendingLists = true;
+            _pendingLists |= lists;
         }
     }
 
@@ -134,7 +136,8 @@ public sealed class ProductCache(
 
     public async Task<TimeSpan> PingAsync() => await redis.GetDatabase().PingAsync();
 
-    private async Task<T?> GetOrLoadAsync<T>(string generationKey, string entryPrefix, Func<CancellationToken, Task<T?>> load, bool bypass, CancellationToken cancellationToken)
+    private async Task<T?> GetOrLoadAsync<T>(
+        string generationKey, string entryPrefix, Func<CancellationToken, Task<T?>> load, bool bypass, CancellationToken cancellationToken, TimeSpan? ttl = null)
         where T : class
     {
         // Bypassed too while this replica still owes Redis an invalidation for the entry.
@@ -171,7 +174,7 @@ public sealed class ProductCache(
             try
             {
                 await redis.GetDatabase().StringSetAsync(
-                    entryPrefix + generation, JsonSerializer.SerializeToUtf8Bytes(value, Json), options.Value.CacheTtl);
+                    entryPrefix + generation, JsonSerializer.SerializeToUtf8Bytes(value, Json), ttl ?? options.Value.CacheTtl);
             }
             catch (Exception e) when (IsRedisFailure(e))
             {

@@ -1,7 +1,7 @@
 namespace Reference.InventoryApi.Model;
 
-/// <summary>Something for sale, with its stock. <see cref="Version"/> changes on every write, stock included,
-/// so it is both the optimistic-concurrency token and the ETag of the product's representation.</summary>
+/// <summary>Something for sale, with its stock. <see cref="Version"/> changes on every staff write, stock
+/// adjustments included, but not when shoppers hold or buy stock: it is the optimistic-concurrency token of edits.</summary>
 public sealed class Product
 {
     public Guid Id { get; set; }

@@ -10,6 +10,12 @@ public sealed class Reservation
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset ExpiresAt { get; set; }
     public DateTimeOffset UpdatedAt { get; set; }
+
+    /// <summary>The shopper's cart, for a hold made at checkout; null for one staff made.</summary>
+    public string? CartId { get; set; }
+
+    /// <summary>The client address a cart hold came from, so holds per address can be capped.</summary>
+    public string? ClientAddress { get; set; }
 }
 
 public sealed class ReservationLine

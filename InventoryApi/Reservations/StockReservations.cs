@@ -19,54 +19,28 @@ public sealed class StockReservations(
 {
     public async Task<ReserveOutcome> ReserveAsync(IEnumerable<(Guid ProductId, int Quantity)> requested, CancellationToken cancellationToken)
     {
-        // One line per product, taken in id order: concurrent reservations then lock rows in the same
-        // order and cannot deadlock each other.
-        var lines = requested
-            .GroupBy(l => l.ProductId)
-            .Select(g => (ProductId: g.Key, Quantity: g.Sum(l => l.Quantity)))
-            .OrderBy(l => l.ProductId)
-            .ToList();
-
+        var lines = InIdOrder(requested);
+        // Chosen once, outside the retried block: a retry after a commit whose reply was lost finds
+        // this reservation made, instead of holding the stock a second time.
+        var id = Guid.CreateVersion7();
         var outcome = await db.Database.CreateExecutionStrategy().ExecuteAsync(async ct =>
         {
             db.ChangeTracker.Clear();
-            var now = clock.GetUtcNow();
-            await using var transaction = await db.Database.BeginTransactionAsync(ct);
-            var shortLines = new List<(Guid ProductId, int Quantity)>();
-            foreach (var (productId, quantity) in lines)
+            if (await FindAsync(id, ct) is { } alreadyMade)
             {
-                var held = await db.Products
-                    .Where(p => p.Id == productId && p.OnHand - p.Reserved >= quantity)
-                    .ExecuteUpdateAsync(s => s
-                        .SetProperty(p => p.Reserved, p => p.Reserved + quantity)
-                        .SetProperty(p => p.Version, p => p.Version + 1)
-                        .SetProperty(p => p.UpdatedAt, now), ct);
-                if (held == 0)
-                {
-                    shortLines.Add((productId, quantity));
-                }
+                return ReserveOutcome.Reserved(alreadyMade);
             }
 
+            var now = clock.GetUtcNow();
+            await using var transaction = await db.Database.BeginTransactionAsync(ct);
+            var shortLines = await HoldAsync(lines, now, ct);
             if (shortLines.Count > 0)
             {
                 await transaction.RollbackAsync(ct);
-                var ids = shortLines.Select(l => l.ProductId).ToList();
-                var available = await db.Products.AsNoTracking().Where(p => ids.Contains(p.Id))
-                    .ToDictionaryAsync(p => p.Id, p => p.OnHand - p.Reserved, ct);
-                return ReserveOutcome.Short(shortLines
-                    .Select(l => new ShortLine(l.ProductId, l.Quantity, available.GetValueOrDefault(l.ProductId), available.ContainsKey(l.ProductId)))
-                    .ToList());
+                return ReserveOutcome.Short(await DescribeShortAsync(shortLines, ct));
             }
 
-            var reservation = new Reservation
-            {
-                Id = Guid.CreateVersion7(),
-                Status = ReservationStatus.Pending,
-                Lines = lines.Select(l => new ReservationLine { ProductId = l.ProductId, Quantity = l.Quantity }).ToList(),
-                CreatedAt = now,
-                UpdatedAt = now,
-                ExpiresAt = now + options.Value.ReservationTtl,
-            };
+            var reservation = NewPending(id, lines, now);
             db.Reservations.Add(reservation);
             await db.SaveChangesAsync(ct);
             await transaction.CommitAsync(ct);
@@ -75,7 +49,7 @@ public sealed class StockReservations(
 
         if (outcome.Reservation is not null)
         {
-            await cache.InvalidateAsync(lines.Select(l => l.ProductId));
+            await cache.InvalidateAsync(lines.Select(l => l.ProductId), lists: false);
         }
 
         return outcome;
@@ -110,48 +84,109 @@ public sealed class StockReservations(
         var changedLines = await db.Database.CreateExecutionStrategy().ExecuteAsync(async ct =>
         {
             db.ChangeTracker.Clear();
-            var now = clock.GetUtcNow();
             await using var transaction = await db.Database.BeginTransactionAsync(ct);
-            // Only a Pending reservation moves, and only one request wins the move: the status
-            // check and the change are one UPDATE. Commit needs it unexpired; expiry needs it expired.
-            var pending = db.Reservations.Where(r => r.Id == id && r.Status == ReservationStatus.Pending);
-            pending = to switch
-            {
-                ReservationStatus.Committed => pending.Where(r => r.ExpiresAt > now),
-                ReservationStatus.Expired => pending.Where(r => r.ExpiresAt <= now),
-                _ => pending,
-            };
-            var moved = await pending
-                .ExecuteUpdateAsync(s => s.SetProperty(r => r.Status, to).SetProperty(r => r.UpdatedAt, now), ct);
-            if (moved == 0)
-            {
-                return null;
-            }
-
-            var lines = await db.ReservationLines.AsNoTracking().Where(l => l.ReservationId == id)
-                .OrderBy(l => l.ProductId).ToListAsync(ct);
-            foreach (var line in lines)
-            {
-                var quantity = line.Quantity;
-                var taken = to == ReservationStatus.Committed ? quantity : 0;
-                await db.Products.Where(p => p.Id == line.ProductId)
-                    .ExecuteUpdateAsync(s => s
-                        .SetProperty(p => p.Reserved, p => p.Reserved - quantity)
-                        .SetProperty(p => p.OnHand, p => p.OnHand - taken)
-                        .SetProperty(p => p.Version, p => p.Version + 1)
-                        .SetProperty(p => p.UpdatedAt, now), ct);
-            }
-
+            var lines = await MoveAsync(id, to, clock.GetUtcNow(), ct);
             await transaction.CommitAsync(ct);
             return lines;
         }, cancellationToken);
 
         if (changedLines is not null)
         {
-            await cache.InvalidateAsync(changedLines.Select(l => l.ProductId));
+            await cache.InvalidateAsync(changedLines.Select(l => l.ProductId), lists: false);
         }
 
         return new TransitionOutcome(await FindAsync(id, cancellationToken), changedLines is not null);
+    }
+
+    /// <summary>
+    /// Inside the caller's transaction: adds each line to its product's Reserved where enough is
+    /// available; returns the lines that were not (then the caller rolls back, holding nothing).
+    /// The product's version stays: holding stock is not an edit, so it must not fail an admin's If-Match.
+    /// </summary>
+    internal async Task<List<(Guid ProductId, int Quantity)>> HoldAsync(
+        IReadOnlyList<(Guid ProductId, int Quantity)> lines, DateTimeOffset now, CancellationToken ct)
+    {
+        var shortLines = new List<(Guid ProductId, int Quantity)>();
+        foreach (var (productId, quantity) in lines)
+        {
+            var held = await db.Products
+                .Where(p => p.Id == productId && p.OnHand - p.Reserved >= quantity)
+                .ExecuteUpdateAsync(s => s
+                    .SetProperty(p => p.Reserved, p => p.Reserved + quantity)
+                    .SetProperty(p => p.UpdatedAt, now), ct);
+            if (held == 0)
+            {
+                shortLines.Add((productId, quantity));
+            }
+        }
+
+        return shortLines;
+    }
+
+    /// <summary>
+    /// Inside the caller's transaction: moves a Pending reservation to <paramref name="to"/> and its
+    /// lines' stock with it; null when it was not Pending as required (then nothing changed).
+    /// </summary>
+    internal async Task<List<ReservationLine>?> MoveAsync(Guid id, ReservationStatus to, DateTimeOffset now, CancellationToken ct)
+    {
+        // Only a Pending reservation moves, and only one request wins the move: the status
+        // check and the change are one UPDATE. Commit needs it unexpired; expiry needs it expired.
+        var pending = db.Reservations.Where(r => r.Id == id && r.Status == ReservationStatus.Pending);
+        pending = to switch
+        {
+            ReservationStatus.Committed => pending.Where(r => r.ExpiresAt > now),
+            ReservationStatus.Expired => pending.Where(r => r.ExpiresAt <= now),
+            _ => pending,
+        };
+        var moved = await pending
+            .ExecuteUpdateAsync(s => s.SetProperty(r => r.Status, to).SetProperty(r => r.UpdatedAt, now), ct);
+        if (moved == 0)
+        {
+            return null;
+        }
+
+        var lines = await db.ReservationLines.AsNoTracking().Where(l => l.ReservationId == id)
+            .OrderBy(l => l.ProductId).ToListAsync(ct);
+        foreach (var line in lines)
+        {
+            var quantity = line.Quantity;
+            var taken = to == ReservationStatus.Committed ? quantity : 0;
+            await db.Products.Where(p => p.Id == line.ProductId)
+                .ExecuteUpdateAsync(s => s
+                    .SetProperty(p => p.Reserved, p => p.Reserved - quantity)
+                    .SetProperty(p => p.OnHand, p => p.OnHand - taken)
+                    .SetProperty(p => p.UpdatedAt, now), ct);
+        }
+
+        return lines;
+    }
+
+    /// <summary>One line per product, in id order: concurrent holds then lock rows in the same order and cannot deadlock.</summary>
+    internal static List<(Guid ProductId, int Quantity)> InIdOrder(IEnumerable<(Guid ProductId, int Quantity)> requested) =>
+        requested
+            .GroupBy(l => l.ProductId)
+            .Select(g => (ProductId: g.Key, Quantity: g.Sum(l => l.Quantity)))
+            .OrderBy(l => l.ProductId)
+            .ToList();
+
+    internal Reservation NewPending(Guid id, IEnumerable<(Guid ProductId, int Quantity)> lines, DateTimeOffset now) => new()
+    {
+        Id = id,
+        Status = ReservationStatus.Pending,
+        Lines = lines.Select(l => new ReservationLine { ProductId = l.ProductId, Quantity = l.Quantity }).ToList(),
+        CreatedAt = now,
+        UpdatedAt = now,
+        ExpiresAt = now + options.Value.ReservationTtl,
+    };
+
+    internal async Task<List<ShortLine>> DescribeShortAsync(List<(Guid ProductId, int Quantity)> shortLines, CancellationToken ct)
+    {
+        var ids = shortLines.Select(l => l.ProductId).ToList();
+        var available = await db.Products.AsNoTracking().Where(p => ids.Contains(p.Id))
+            .ToDictionaryAsync(p => p.Id, p => p.OnHand - p.Reserved, ct);
+        return shortLines
+            .Select(l => new ShortLine(l.ProductId, l.Quantity, available.GetValueOrDefault(l.ProductId), available.ContainsKey(l.ProductId)))
+            .ToList();
     }
 }
 

@@ -13,6 +13,9 @@ public sealed partial class StorefrontTests(BackendFixture backends) : IClassFix
     [Theory]
     [InlineData("/", "data-testid=\"product-grid\"")]
     [InlineData("/product.html", "data-testid=\"product-detail\"")]
+    [InlineData("/cart.html", "data-testid=\"cart-lines\"")]
+    [InlineData("/checkout.html", "data-testid=\"place-order\"")]
+    [InlineData("/orders.html", "data-testid=\"my-orders\"")]
     [InlineData("/admin.html", "data-testid=\"file-input\"")]
     public async Task Pages_are_served_revalidated_and_compressed(string path, string marker)
     {
@@ -34,7 +37,7 @@ public sealed partial class StorefrontTests(BackendFixture backends) : IClassFix
     {
         // CSP allows only same-origin files: no inline script or style, no other origin.
         using var client = _gateway.CreateRealClient();
-        foreach (var path in new[] { "/", "/product.html", "/admin.html" })
+        foreach (var path in new[] { "/", "/product.html", "/cart.html", "/checkout.html", "/orders.html", "/admin.html" })
         {
             var html = await client.GetStringAsync(path);
 

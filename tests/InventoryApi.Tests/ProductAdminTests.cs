@@ -165,8 +165,7 @@ public sealed class ProductAdminTests(InventoryFixture fixture)
     public async Task Stock_adjustments_change_on_hand_but_never_below_what_is_reserved()
     {
         var product = await fixture.ReplicaA.CreateProductAsync(stock: 5);
-        using var client = fixture.ReplicaA.Anonymous();
-        (await client.PostAsJsonAsync("/api/inventory/reservations", new { lines = new[] { new { productId = product.Id, quantity = 3 } } }))
+        (await _admin.PostAsJsonAsync("/api/inventory/reservations", new { lines = new[] { new { productId = product.Id, quantity = 3 } } }))
             .EnsureSuccessStatusCode();
 
         var added = await _admin.PostAsJsonAsync($"/api/inventory/products/{product.Id}/stock", new { delta = 2 });

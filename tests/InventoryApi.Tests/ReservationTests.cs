@@ -20,8 +20,8 @@ public sealed class ReservationTests(InventoryFixture fixture)
     public async Task Hundred_concurrent_reservations_of_one_unit_against_ten_in_stock_sell_exactly_ten()
     {
         var product = await fixture.ReplicaA.CreateProductAsync(stock: 10);
-        using var a = fixture.ReplicaA.Anonymous();
-        using var b = fixture.ReplicaB.Anonymous();
+        using var a = fixture.ReplicaA.Admin();
+        using var b = fixture.ReplicaB.Admin();
 
         // Spread over both replicas, all released at once.
         var start = new TaskCompletionSource();
@@ -53,8 +53,8 @@ public sealed class ReservationTests(InventoryFixture fixture)
             [(z.Id, 1), (x.Id, 2)],
             [(x.Id, 1), (y.Id, 1), (z.Id, 1)],
         ];
-        using var a = fixture.ReplicaA.Anonymous();
-        using var b = fixture.ReplicaB.Anonymous();
+        using var a = fixture.ReplicaA.Admin();
+        using var b = fixture.ReplicaB.Admin();
 
         var start = new TaskCompletionSource();
         var attempts = Enumerable.Range(0, 80).Select(async i =>
@@ -89,7 +89,7 @@ public sealed class ReservationTests(InventoryFixture fixture)
         var plenty = await fixture.ReplicaA.CreateProductAsync(stock: 10);
         var scarce = await fixture.ReplicaA.CreateProductAsync(stock: 1);
         var alsoScarce = await fixture.ReplicaA.CreateProductAsync(stock: 2);
-        using var client = fixture.ReplicaA.Anonymous();
+        using var client = fixture.ReplicaA.Admin();
 
         var response = await client.PostAsJsonAsync("/api/inventory/reservations",
             Lines((plenty.Id, 5), (scarce.Id, 2), (alsoScarce.Id, 3)));
@@ -107,7 +107,7 @@ public sealed class ReservationTests(InventoryFixture fixture)
     [Fact]
     public async Task Invalid_reservations_are_400_with_field_errors()
     {
-        using var client = fixture.ReplicaA.Anonymous();
+        using var client = fixture.ReplicaA.Admin();
 
         var empty = await client.PostAsJsonAsync("/api/inventory/reservations", new { lines = Array.Empty<object>() });
         var badQuantity = await client.PostAsJsonAsync("/api/inventory/reservations", Lines((Guid.NewGuid(), 0)));
@@ -162,14 +162,18 @@ public sealed class ReservationTests(InventoryFixture fixture)
     }
 
     [Fact]
-    public async Task Only_the_admin_key_commits_so_an_anonymous_client_cannot_take_stock_off_for_good()
+    public async Task Only_the_admin_key_reserves_commits_or_releases_so_an_anonymous_client_cannot_empty_the_shelves()
     {
         var product = await fixture.ReplicaA.CreateProductAsync(stock: 5);
         var reservation = await ReserveAsync(product.Id, 2);
         using var anonymous = fixture.ReplicaA.Anonymous();
 
+        var reserve = await anonymous.PostAsJsonAsync("/api/inventory/reservations", Lines((product.Id, 3)));
         var commit = await anonymous.PostAsync($"/api/inventory/reservations/{reservation.Id}/commit", null);
+        var release = await anonymous.PostAsync($"/api/inventory/reservations/{reservation.Id}/release", null);
 
+        Assert.Equal(HttpStatusCode.Unauthorized, reserve.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, release.StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, commit.StatusCode);
         Assert.Equal("application/problem+json", commit.Content.Headers.ContentType?.MediaType);
         Assert.Equal(new StockResponse(5, 2, 3), (await fixture.ReplicaB.GetProductAsync(product.Id)).Stock);
@@ -224,7 +228,7 @@ public sealed class ReservationTests(InventoryFixture fixture)
 
     private async Task<ReservationResponse> ReserveAsync(Guid productId, int quantity)
     {
-        using var client = fixture.ReplicaA.Anonymous();
+        using var client = fixture.ReplicaA.Admin();
         var response = await client.PostAsJsonAsync("/api/inventory/reservations", Lines((productId, quantity)));
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         return (await response.Content.ReadFromJsonAsync<ReservationResponse>(InventoryApp.Json))!;

@@ -211,11 +211,11 @@ public sealed class HostileInputTests(OutageStorefront storefront, ITestOutputHe
             new("GET /api/inventory/products", "page past int", 400, c => Get(c, "/api/inventory/products?page=99999999999")),
             new("GET /api/inventory/products", "pageSize 1000000", 400, c => Get(c, "/api/inventory/products?pageSize=1000000")),
             new("POST /api/inventory/reservations", "negative quantity", 400, c => SendJson(c, HttpMethod.Post, "/api/inventory/reservations",
-                $"{{\"lines\":[{{\"productId\":\"{c.ProductId}\",\"quantity\":-5}}]}}", admin: false)),
+                $"{{\"lines\":[{{\"productId\":\"{c.ProductId}\",\"quantity\":-5}}]}}", admin: true)),
             new("POST /api/inventory/reservations", "quantity 2^31", 400, c => SendJson(c, HttpMethod.Post, "/api/inventory/reservations",
-                $"{{\"lines\":[{{\"productId\":\"{c.ProductId}\",\"quantity\":2147483648}}]}}", admin: false)),
+                $"{{\"lines\":[{{\"productId\":\"{c.ProductId}\",\"quantity\":2147483648}}]}}", admin: true)),
             new("POST /api/inventory/reservations", "1000 lines", 400, c => SendJson(c, HttpMethod.Post, "/api/inventory/reservations",
-                "{\"lines\":[" + string.Join(",", Enumerable.Repeat($"{{\"productId\":\"{c.ProductId}\",\"quantity\":1}}", 1000)) + "]}", admin: false)),
+                "{\"lines\":[" + string.Join(",", Enumerable.Repeat($"{{\"productId\":\"{c.ProductId}\",\"quantity\":1}}", 1000)) + "]}", admin: true)),
 
             // Path traversal in every path parameter.
             new("GET /api/inventory/products/{id}", "traversal", 404, c => Get(c, "/api/inventory/products/..%2F..%2Fappsettings.json")),

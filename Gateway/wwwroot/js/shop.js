@@ -12,8 +12,9 @@ export async function getJson(url, options = {}) {
 /** Turns a ProblemDetails (or any error) response into an Error with a readable message. */
 export async function problemFrom(response) {
   let message = `${response.status} ${response.statusText}`;
+  let problem = null;
   try {
-    const problem = await response.json();
+    problem = await response.json();
     message = [problem.title, problem.detail].filter(Boolean).join(': ') || message;
     if (problem.errors) {
       message += ' (' + Object.values(problem.errors).flat().join(' ') + ')';
@@ -23,6 +24,7 @@ export async function problemFrom(response) {
   }
   const error = new Error(message);
   error.status = response.status;
+  error.problem = problem;
   return error;
 }
 
