@@ -67,6 +67,37 @@ public sealed class OutageTests(OutageStorefront storefront, ITestOutputHelper o
     }
 
     [Fact]
+    public async Task A_broker_killed_with_sigkill_comes_back_by_itself_and_the_uploads_sent_meanwhile_are_ready()
+    {
+        var client = storefront.CreateClient();
+        var photos = Corpus.AllImages();
+        var script = Faults.TryFindPid(storefront.App, "messaging");
+        var beam = Faults.KillServer(storefront.App, "messaging", "beam.smp");
+        var clock = Stopwatch.StartNew();
+
+        var ids = new List<Guid>();
+        for (var i = 0; i < 6; i++)
+        {
+            ids.Add((await client.UploadAcceptedAsync(photos[i % photos.Count])).Id);
+        }
+
+        // Nobody starts it: only the AppHost's supervision can bring it back.
+        using (var wait = new CancellationTokenSource(TimeSpan.FromSeconds(90)))
+        {
+            while (!(Faults.IsRunningAndHealthy(storefront.App, "messaging") && Faults.TryFindPid(storefront.App, "messaging") != script))
+            {
+                await Task.Delay(250, wait.Token);
+            }
+        }
+
+        var back = clock.Elapsed;
+        var finished = await Task.WhenAll(ids.Select(id => client.WaitUntilFinishedAsync(id, Settle)));
+        Log($"broker-killed: beam.smp (pid {beam}) SIGKILLed, broker back by itself in {back.TotalSeconds:0} s, " +
+            $"{ids.Count} uploads sent meanwhile, {finished.Count(u => u.Status == "Ready")} ready");
+        Assert.All(finished, upload => Assert.Equal("Ready", upload.Status));
+    }
+
+    [Fact]
     public async Task An_image_that_kills_every_worker_that_takes_it_ends_failed_and_the_good_uploads_sent_with_it_are_ready()
     {
         var client = storefront.CreateClient();

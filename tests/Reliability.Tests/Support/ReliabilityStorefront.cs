@@ -190,6 +190,60 @@ public static class Faults
     /// <summary>SIGKILL of the service's own process (not the <c>dotnet run</c> above it); returns its pid.</summary>
     public static int Kill(DistributedApplication app, string resource) => ServiceProcess.KillHard(app, resource);
 
+    /// <summary>
+    /// SIGKILL of a backing server's own process (<c>mariadbd</c>, <c>beam.smp</c>, <c>redis-server</c>),
+    /// wherever it sits below the resource's start script: a crash or the OOM killer hits that one.
+    /// </summary>
+    public static int KillServer(DistributedApplication app, string resource, string processName)
+    {
+        var root = ServiceProcess.Find(app, resource);
+        var pid = Descendants(root).Prepend(root).FirstOrDefault(p => Command(p) == processName);
+        if (pid == 0)
+        {
+            throw new InvalidOperationException($"No {processName} under {resource} (pid {root}).");
+        }
+
+        System.Diagnostics.Process.GetProcessById(pid).Kill();
+        return pid;
+    }
+
+    private static string? Command(int pid)
+    {
+        try
+        {
+            return File.ReadAllText($"/proc/{pid}/comm").Trim();
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
+    private static IEnumerable<int> Descendants(int pid)
+    {
+        IEnumerable<int> children;
+        try
+        {
+            children = Directory.EnumerateDirectories($"/proc/{pid}/task")
+                .SelectMany(task => File.ReadAllText(Path.Combine(task, "children")).Split(' ', StringSplitOptions.RemoveEmptyEntries))
+                .Select(int.Parse)
+                .ToList();
+        }
+        catch (IOException)
+        {
+            yield break;
+        }
+
+        foreach (var child in children)
+        {
+            yield return child;
+            foreach (var grandchild in Descendants(child))
+            {
+                yield return grandchild;
+            }
+        }
+    }
+
     public static bool IsRunningAndHealthy(DistributedApplication app, string resource) =>
         app.ResourceNotifications.TryGetCurrentState(resource, out var current)
         && current.Snapshot.State?.Text == KnownResourceStates.Running
