@@ -8,6 +8,7 @@ using Reference.UploadApi.Model;
 using Reference.UploadApi.StatusFeed;
 using Reference.UploadApi.Storage;
 using Reference.UploadApi.Sweeping;
+using StackExchange.Redis;
 
 namespace Reference.UploadApi.Extensions;
 
@@ -26,7 +27,20 @@ public static class Extensions
         builder.Services.TryAddSingleton(TimeProvider.System);
 
         builder.AddMySqlDbContext<UploadDbContext>("uploaddb");
-        builder.AddRedisClient("cache");
+        // Redis only carries the status feed's wake-ups: down or stalled, uploads go on (Degraded, still in
+        // the gateway's rotation), and every call fails within a second instead of queueing.
+        builder.AddRedisClient("cache",
+            settings => settings.DisableHealthChecks = true,
+            redis =>
+            {
+                redis.AbortOnConnectFail = false;
+                redis.BacklogPolicy = BacklogPolicy.FailFast;
+                redis.ConnectTimeout = 2000;
+                redis.SyncTimeout = 1000;
+                redis.AsyncTimeout = 1000;
+                redis.ReconnectRetryPolicy = new LinearRetry(1000);
+            });
+        builder.Services.AddHealthChecks().AddCheck<StatusFeedHealthCheck>("status-feed", HealthStatus.Degraded, timeout: TimeSpan.FromSeconds(1));
 
         builder.Services.AddSingleton<OriginalStore>();
         builder.Services.AddScoped<UploadTransitions>();

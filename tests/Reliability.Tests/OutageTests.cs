@@ -98,6 +98,47 @@ public sealed class OutageTests(OutageStorefront storefront, ITestOutputHelper o
     }
 
     [Fact]
+    public async Task With_redis_down_uploads_get_202_and_are_all_ready_and_product_reads_are_served()
+    {
+        var client = storefront.CreateClient();
+        var product = await client.CreateProductAsync(category: "RedisDown");
+        await Faults.StopAsync(storefront.App, "cache");
+        UploadStream stream;
+        try
+        {
+            stream = await UploadDuringAsync(client, product.Id, RedisFaultLength, uploads: 40);
+        }
+        finally
+        {
+            await Faults.StartAsync(storefront.App, "cache");
+        }
+
+        var finished = await Task.WhenAll(stream.Accepted.Select(id => client.WaitUntilFinishedAsync(id, Settle)));
+        Log($"redis-down: {stream.Sent} uploads during a {RedisFaultLength.TotalSeconds:0} s outage, {finished.Count(u => u.Status == "Ready")} ready, " +
+            $"{finished.Count(u => u.Status == "Failed")} failed, reads served {100.0 * stream.ReadsServed / stream.Reads:0.#}% of {stream.Reads}");
+        Assert.Equal(stream.Sent, stream.Accepted.Count);
+        Assert.All(finished, upload => Assert.Equal("Ready", upload.Status));
+        Assert.Equal(stream.Reads, stream.ReadsServed);
+    }
+
+    [Fact]
+    public async Task With_redis_stalled_uploads_get_202_and_are_all_ready_and_product_reads_are_served()
+    {
+        var client = storefront.CreateClient();
+        var product = await client.CreateProductAsync(category: "RedisStall");
+        // CLIENT PAUSE holds every client's commands unanswered: the connections stay up, replies never come.
+        await Faults.RedisCommandAsync(storefront.App, "CLIENT", "PAUSE", ((int)RedisFaultLength.TotalMilliseconds).ToString(System.Globalization.CultureInfo.InvariantCulture), "ALL");
+        var stream = await UploadDuringAsync(client, product.Id, RedisFaultLength, uploads: 40);
+
+        var finished = await Task.WhenAll(stream.Accepted.Select(id => client.WaitUntilFinishedAsync(id, Settle)));
+        Log($"redis-stall: {stream.Sent} uploads during a {RedisFaultLength.TotalSeconds:0} s stall (CLIENT PAUSE), {finished.Count(u => u.Status == "Ready")} ready, " +
+            $"{finished.Count(u => u.Status == "Failed")} failed, reads served {100.0 * stream.ReadsServed / stream.Reads:0.#}% of {stream.Reads}");
+        Assert.Equal(stream.Sent, stream.Accepted.Count);
+        Assert.All(finished, upload => Assert.Equal("Ready", upload.Status));
+        Assert.Equal(stream.Reads, stream.ReadsServed);
+    }
+
+    [Fact]
     public async Task An_image_that_kills_every_worker_that_takes_it_ends_failed_and_the_good_uploads_sent_with_it_are_ready()
     {
         var client = storefront.CreateClient();
@@ -280,6 +321,44 @@ public sealed class OutageTests(OutageStorefront storefront, ITestOutputHelper o
         await Faults.WaitUntilRunningAndHealthyAsync(storefront.App, killed.Select(k => k.Resource), Settle);
         Assert.All(killed, k => Assert.NotEqual(k.Pid, Faults.TryFindPid(storefront.App, k.Resource)));
     }
+
+    private static readonly TimeSpan RedisFaultLength = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// Sends <paramref name="uploads"/> uploads spread over <paramref name="length"/>, half for the product,
+    /// reading the product page between them; each upload is sent once (a 202 is what is asked for).
+    /// </summary>
+    private static async Task<UploadStream> UploadDuringAsync(StorefrontClient client, Guid productId, TimeSpan length, int uploads)
+    {
+        var photos = Corpus.AllImages();
+        var accepted = new List<Guid>();
+        int reads = 0, served = 0;
+        var clock = Stopwatch.StartNew();
+        for (var i = 0; i < uploads; i++)
+        {
+            var photo = photos[i % photos.Count];
+            using (var response = await client.UploadAsync(await File.ReadAllBytesAsync(photo), Path.GetFileName(photo), i % 2 == 0 ? productId : null))
+            {
+                if (response.StatusCode == HttpStatusCode.Accepted)
+                {
+                    accepted.Add((await response.Content.ReadFromJsonAsync<AcceptedUpload>(StorefrontClient.Json))!.Id);
+                }
+            }
+
+            do
+            {
+                reads++;
+                using var read = await client.Http.GetAsync($"/api/inventory/products/{productId}");
+                served += read.StatusCode == HttpStatusCode.OK ? 1 : 0;
+                await Task.Delay(250);
+            }
+            while (clock.Elapsed < length * (i + 1) / uploads);
+        }
+
+        return new UploadStream(uploads, accepted, reads, served);
+    }
+
+    private sealed record UploadStream(int Sent, List<Guid> Accepted, int Reads, int ReadsServed);
 
     private static object NewProduct() => new
     {

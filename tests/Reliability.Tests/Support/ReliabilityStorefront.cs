@@ -289,6 +289,27 @@ public static class Faults
         }
     }
 
+    /// <summary>Sends one command to the storefront's Redis with <c>redis-cli</c> (installed with redis-server).</summary>
+    public static async Task RedisCommandAsync(DistributedApplication app, params string[] command)
+    {
+        // The connection string reads "127.0.0.1:PORT,password=...".
+        var parts = (await app.GetConnectionStringAsync("cache"))!.Split(',');
+        var port = parts[0].Split(':')[1];
+        var password = parts.Single(p => p.StartsWith("password=", StringComparison.Ordinal))["password=".Length..];
+        var start = new System.Diagnostics.ProcessStartInfo("redis-cli", ["-h", "127.0.0.1", "-p", port, "--no-auth-warning", "-a", password, .. command])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using var cli = System.Diagnostics.Process.Start(start)!;
+        var answer = await cli.StandardOutput.ReadToEndAsync();
+        await cli.WaitForExitAsync();
+        if (cli.ExitCode != 0 || answer.StartsWith("ERR", StringComparison.Ordinal))
+        {
+            throw new InvalidOperationException($"redis-cli {string.Join(' ', command)}: {answer} {await cli.StandardError.ReadToEndAsync()}");
+        }
+    }
+
     /// <summary>Peak resident memory of a process (VmHWM), in bytes.</summary>
     public static long PeakResidentBytes(int pid)
     {
