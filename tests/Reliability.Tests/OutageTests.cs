@@ -139,6 +139,59 @@ public sealed class OutageTests(OutageStorefront storefront, ITestOutputHelper o
     }
 
     [Fact]
+    public async Task Uploads_made_while_no_worker_runs_wait_past_the_old_retry_budget_and_are_ready_once_one_starts()
+    {
+        var app = storefront.App;
+        var client = storefront.CreateClient();
+        var uploader = new RetryingUploader(client);
+        var workers = storefront.Services("imageworker");
+        var uploadApis = storefront.Services("uploadapi");
+        var photos = Corpus.AllImages();
+        // The old sweeper failed an upload after MaxAttempts publishes, one per pending timeout (+ a sweep).
+        var oldBudget = OutageStorefront.ShortMaxAttempts * (OutageStorefront.ShortPendingTimeout + TimeSpan.FromSeconds(1));
+        var waited = oldBudget * 3;
+        storefront.ShortSweeperBudget = true;
+        try
+        {
+            await RestartByCrashAsync(uploadApis);
+
+            foreach (var worker in workers)
+            {
+                await Faults.StopAsync(app, worker);
+            }
+
+            var ids = new List<Guid>();
+            for (var i = 0; i < 8; i++)
+            {
+                var attempt = await uploader.UploadAsync(await File.ReadAllBytesAsync(photos[i % photos.Count]), Path.GetFileName(photos[i % photos.Count]), null, default);
+                ids.Add(attempt.Id ?? throw new InvalidOperationException($"upload {i} refused: {attempt.LastStatus}"));
+            }
+
+            await Task.Delay(waited);
+            var waiting = await Task.WhenAll(ids.Select(client.GetUploadAsync));
+            await Faults.StartAsync(app, workers[0]);
+            var finished = await Task.WhenAll(ids.Select(id => client.WaitUntilFinishedAsync(id, Settle)));
+
+            Log($"no-worker: {ids.Count} uploads with every worker stopped for {waited.TotalSeconds:0} s (the old budget: {oldBudget.TotalSeconds:0} s), " +
+                $"{waiting.Count(u => u.Status == "Failed")} failed meanwhile, published {waiting.Sum(u => u.Attempts)} times; " +
+                $"one worker started: {finished.Count(u => u.Status == "Ready")} ready, {finished.Count(u => u.Status == "Failed")} failed");
+            Assert.All(waiting, upload => Assert.Equal("Pending", upload.Status));
+            Assert.True(waiting.All(u => u.Attempts > OutageStorefront.ShortMaxAttempts), "the sweeper did not publish past the old cap");
+            Assert.All(finished, upload => Assert.Equal("Ready", upload.Status));
+        }
+        finally
+        {
+            storefront.ShortSweeperBudget = false;
+            await RestartByCrashAsync(uploadApis);
+
+            foreach (var worker in workers.Where(w => !Faults.IsRunningAndHealthy(app, w)))
+            {
+                await Faults.StartAsync(app, worker);
+            }
+        }
+    }
+
+    [Fact]
     public async Task An_image_that_kills_every_worker_that_takes_it_ends_failed_and_the_good_uploads_sent_with_it_are_ready()
     {
         var client = storefront.CreateClient();
@@ -320,6 +373,23 @@ public sealed class OutageTests(OutageStorefront storefront, ITestOutputHelper o
         Assert.Empty(late);
         await Faults.WaitUntilRunningAndHealthyAsync(storefront.App, killed.Select(k => k.Resource), Settle);
         Assert.All(killed, k => Assert.NotEqual(k.Pid, Faults.TryFindPid(storefront.App, k.Resource)));
+    }
+
+    /// <summary>
+    /// New settings need a new process. Aspire's restart command can time out on a busy replica,
+    /// so each is killed in turn and brought back by the AppHost's supervision, as after a crash.
+    /// </summary>
+    private async Task RestartByCrashAsync(IEnumerable<string> replicas)
+    {
+        foreach (var replica in replicas)
+        {
+            var pid = Faults.Kill(storefront.App, replica);
+            using var wait = new CancellationTokenSource(Settle);
+            while (!(Faults.IsRunningAndHealthy(storefront.App, replica) && Faults.TryFindPid(storefront.App, replica) is { } now && now != pid))
+            {
+                await Task.Delay(250, wait.Token);
+            }
+        }
     }
 
     private static readonly TimeSpan RedisFaultLength = TimeSpan.FromSeconds(60);
