@@ -17,6 +17,7 @@ public static class Extensions
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
         builder.Services.AddProblemResponses();
+        builder.Services.AddExceptionHandler<StorageUnavailableHandler>();
 
         builder.RequireAdminKeyConfigured();
         builder.Services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.Section)
