@@ -33,7 +33,8 @@ public static class Extensions
             redis.ReconnectRetryPolicy = new LinearRetry(1000);
         });
         builder.Services.AddSingleton<ProcessingAttempts>();
-        builder.Services.AddSingleton(new WorkerJobGate(ImageUploadedConsumerDefinition.ConcurrentJobs));
+        builder.Services.AddSingleton(sp => new WorkerJobGate(
+            sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<ImageOptions>>().Value.MemoryBudgetMegabytes * 1024L * 1024));
 
         builder.AddMessaging(bus => bus.AddConsumer<ImageUploadedConsumer>(typeof(ImageUploadedConsumerDefinition)));
         return builder;
