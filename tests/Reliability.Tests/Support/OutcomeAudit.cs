@@ -48,7 +48,7 @@ public sealed class OutcomeAudit(DistributedApplication app, string imageStorage
         var uploads = await ReadUploadsAsync();
         var images = await ReadProductImagesAsync();
 
-        int ready = 0, failed = 0, unfinished = 0, missing = 0, badFiles = 0, notApplied = 0;
+        int ready = 0, failed = 0, unfinished = 0, missing = 0, badFiles = 0, notApplied = 0, decoded = 0;
         var problems = new List<string>();
         var failures = new List<string>();
         foreach (var id in accepted)
@@ -64,7 +64,7 @@ public sealed class OutcomeAudit(DistributedApplication app, string imageStorage
             {
                 case "Ready":
                     ready++;
-                    if (VariantFileProblem(upload) is { } fileProblem)
+                    if ((VariantFileProblem(upload) ?? VariantImageProblem(upload, ref decoded)) is { } fileProblem)
                     {
                         badFiles++;
                         problems.Add($"{id}: {fileProblem}");
@@ -92,7 +92,7 @@ public sealed class OutcomeAudit(DistributedApplication app, string imageStorage
         var stray = images.Count(i => accepted.Contains(i.UploadId)
                                       && (!uploads.TryGetValue(i.UploadId, out var u) || u.Status != "Ready" || u.ProductId != i.ProductId));
         return new Outcome(accepted.Count, ready, failed, unfinished, missing, badFiles, notApplied, applied, stray,
-            uploads.Count, problems, failures);
+            uploads.Count, problems, failures, decoded);
     }
 
     /// <summary>Each variant the row names is on disk exactly once, and the upload's folder holds nothing else.</summary>
@@ -118,22 +118,59 @@ public sealed class OutcomeAudit(DistributedApplication app, string imageStorage
             : $"variant files on disk [{string.Join(", ", onDisk)}] differ from the listed [{string.Join(", ", expected)}]";
     }
 
+    /// <summary>
+    /// Each variant decodes whole, to the size the row lists, with the original's shape (upright:
+    /// a photo stored sideways may swap its sides) and never larger than it.
+    /// </summary>
+    private string? VariantImageProblem(UploadRow upload, ref int decoded)
+    {
+        foreach (var variant in upload.Variants)
+        {
+            int width, height;
+            try
+            {
+                using var image = SixLabors.ImageSharp.Image.Load(Path.Combine(imageStorage, "variants", variant.Key));
+                (width, height) = (image.Width, image.Height);
+            }
+            catch (Exception e) when (e is SixLabors.ImageSharp.ImageFormatException or IOException)
+            {
+                return $"variant {variant.Key} does not decode: {e.Message}";
+            }
+
+            decoded++;
+            if ((width, height) != (variant.Width, variant.Height))
+            {
+                return $"variant {variant.Key} is {width}×{height}, listed as {variant.Width}×{variant.Height}";
+            }
+
+            var (longOriginal, shortOriginal) = (Math.Max(upload.Width, upload.Height), Math.Min(upload.Width, upload.Height));
+            var (longSide, shortSide) = (Math.Max(width, height), Math.Min(width, height));
+            var expectedShort = (double)longSide * shortOriginal / longOriginal;
+            if (longSide > longOriginal || Math.Abs(shortSide - expectedShort) > 1.0)
+            {
+                return $"variant {variant.Key} is {width}×{height}, which is not the shape of its {upload.Width}×{upload.Height} original";
+            }
+        }
+
+        return null;
+    }
+
     private async Task<Dictionary<Guid, UploadRow>> ReadUploadsAsync()
     {
         await using var connection = new MySqlConnection(await app.GetConnectionStringAsync("uploaddb"));
         await connection.OpenAsync();
-        await using var command = new MySqlCommand("SELECT Id, ProductId, Status, Attempts, Variants, Reason FROM uploads", connection);
+        await using var command = new MySqlCommand("SELECT Id, ProductId, Status, Attempts, Variants, Reason, Width, Height FROM uploads", connection);
         await using var reader = await command.ExecuteReaderAsync();
         var rows = new Dictionary<Guid, UploadRow>();
         while (await reader.ReadAsync())
         {
             var variants = reader.IsDBNull(4) ? "[]" : reader.GetString(4);
-            var keys = JsonDocument.Parse(variants).RootElement.EnumerateArray()
-                .Select(v => v.GetProperty("key").GetString()!)
+            var listed = JsonDocument.Parse(variants).RootElement.EnumerateArray()
+                .Select(v => new ListedVariant(v.GetProperty("key").GetString()!, v.GetProperty("width").GetInt32(), v.GetProperty("height").GetInt32()))
                 .ToList();
             var id = reader.GetGuid(0);
-            rows[id] = new UploadRow(id, reader.IsDBNull(1) ? null : reader.GetGuid(1), reader.GetString(2), reader.GetInt32(3), keys,
-                reader.IsDBNull(5) ? null : reader.GetString(5));
+            rows[id] = new UploadRow(id, reader.IsDBNull(1) ? null : reader.GetGuid(1), reader.GetString(2), reader.GetInt32(3), listed,
+                reader.IsDBNull(5) ? null : reader.GetString(5), reader.GetInt32(6), reader.GetInt32(7));
         }
 
         return rows;
@@ -154,7 +191,12 @@ public sealed class OutcomeAudit(DistributedApplication app, string imageStorage
         return images;
     }
 
-    private sealed record UploadRow(Guid Id, Guid? ProductId, string Status, int Attempts, List<string> VariantKeys, string? Reason);
+    private sealed record UploadRow(Guid Id, Guid? ProductId, string Status, int Attempts, List<ListedVariant> Variants, string? Reason, int Width, int Height)
+    {
+        public List<string> VariantKeys => Variants.Select(v => v.Key).ToList();
+    }
+
+    private sealed record ListedVariant(string Key, int Width, int Height);
 }
 
 /// <param name="Unfinished">Accepted uploads still Pending or Processing.</param>
@@ -165,9 +207,10 @@ public sealed class OutcomeAudit(DistributedApplication app, string imageStorage
 /// <param name="Stray">Product images for an upload that is not Ready for that product.</param>
 /// <param name="Rows">Upload rows in the database, all uploads included.</param>
 /// <param name="Failures">Each Failed upload with its reason.</param>
+/// <param name="VariantsDecoded">Variant files of Ready uploads decoded whole and measured.</param>
 public sealed record Outcome(
     int Accepted, int Ready, int Failed, int Unfinished, int Missing, int BadFiles, int NotApplied, int DuplicatesApplied, int Stray,
-    int Rows, IReadOnlyList<string> Problems, IReadOnlyList<string> Failures)
+    int Rows, IReadOnlyList<string> Problems, IReadOnlyList<string> Failures, int VariantsDecoded = 0)
 {
     public int Lost => Unfinished + Missing + NotApplied + BadFiles;
 }
