@@ -21,6 +21,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# The photos every image benchmark reads (fetched once from Debian packages).
+tests/corpus/fetch.sh
+
 # Release builds of everything measured: the AppHost starts the services with `dotnet run --no-build`.
 dotnet build bench/Bench -c Release -nologo -v:q
 dotnet build Gateway -c Release -nologo -v:q

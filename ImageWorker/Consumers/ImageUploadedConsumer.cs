@@ -77,6 +77,10 @@ public sealed class ImageUploadedConsumer(
         }
 
         await context.Publish(new ImageProcessingStarted(job.UploadId));
+        if (job.ProductId is { } hangingProduct && hangingProduct == faultInjection.Value.HangOnProductId)
+        {
+            await Task.Delay(Timeout.Infinite, context.CancellationToken);
+        }
 
         IReadOnlyList<ImageVariant> variants;
         var startedAt = Stopwatch.GetTimestamp();

@@ -2,7 +2,7 @@
 // Would WebP variants pay? Encodes each corpus image's three variants (1600, 600, 200 px) as the
 // worker's JPEG (q82, 4:2:0) and as lossy WebP q75 (method 4, ImageSharp's default, and method 0,
 // its fastest), one thread, best of 3 after a warm-up; prints ms and KB per variant and the totals.
-//   dotnet run bench/webp/encode-cost.cs -- ../shared/corpus/images
+//   tests/corpus/fetch.sh && dotnet run bench/webp/encode-cost.cs -- tests/corpus/images
 // The figures and the decision are in docs/performance.md ("WebP variants").
 using System.Diagnostics;
 using SixLabors.ImageSharp;

@@ -48,12 +48,33 @@ public sealed class UploadPipelineTests(StorefrontFixture storefront)
         var client = Client();
         var accepted = await client.UploadAcceptedAsync(Corpus.Path("leaf-2560x1600.jpg"));
         await client.WaitUntilFinishedAsync(accepted.Id);
+        var originals = Directory.GetFiles(Path.Combine(storefront.ImageStorage, "originals"), $"{accepted.Id}*");
+        Assert.NotEmpty(originals);
 
-        foreach (var original in Directory.GetFiles(Path.Combine(storefront.ImageStorage, "originals"), $"{accepted.Id}*"))
+        foreach (var name in originals.Select(Path.GetFileName))
         {
-            using var response = await client.Http.GetAsync($"/images/../originals/{Path.GetFileName(original)}");
-            Assert.NotEqual(HttpStatusCode.OK, response.StatusCode);
+            // Raw bytes on the socket: HttpClient would resolve the dot segments before sending.
+            foreach (var target in new[]
+            {
+                $"/images/../originals/{name}", $"/images/{accepted.Id}/../../originals/{name}",
+                $"/images/..\\originals\\{name}", $"/images/%2e%2e/originals/{name}", $"/images/originals/{name}",
+            })
+            {
+                var status = await RawGetStatusAsync(client.Http.BaseAddress!, target);
+                Assert.True(status is 400 or 404, $"GET {target} answered {status}.");
+            }
         }
+    }
+
+    private static async Task<int> RawGetStatusAsync(Uri gateway, string target)
+    {
+        using var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync(gateway.Host, gateway.Port);
+        var stream = tcp.GetStream();
+        await stream.WriteAsync(System.Text.Encoding.Latin1.GetBytes($"GET {target} HTTP/1.1\r\nHost: {gateway.Authority}\r\nConnection: close\r\n\r\n"));
+        using var reader = new StreamReader(stream, System.Text.Encoding.Latin1);
+        var statusLine = await reader.ReadLineAsync() ?? "";
+        return int.Parse(statusLine.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
     }
 
     public static TheoryData<string, byte[], HttpStatusCode> BadFiles() => new()

@@ -42,7 +42,7 @@ public sealed class BenchmarkSmokeTests
     [SkippableFact]
     public async Task The_gateway_benchmark_loads_nginx_and_the_gateway_through_the_same_backend()
     {
-        Skip.IfNot(GatewayBench.CanRun, "nginx and wrk are not installed (bench/run.sh installs them).");
+        Prerequisite.Require(GatewayBench.CanRun, "nginx and wrk are not installed (./dev.sh test and bench/run.sh install them).");
 
         var result = await GatewayBench.MeasureAsync(seconds: 1, connections: 4, rounds: 1, variants: false, _ => { });
 

@@ -14,7 +14,7 @@ namespace Reference.Deploy.Tests;
 /// The container export, end to end, with podman standing in for Docker: the images built from
 /// deploy/Dockerfile, deploy/compose.yaml as shipped (only images and secrets come from the
 /// test's env file), a photo uploaded through the gateway, and everything still there after
-/// the stack is taken down and brought up again. See ../shared/notes/containers.md.
+/// the stack is taken down and brought up again. docs/deploy-vds.md ("Proven here") says how podman is set up.
 /// </summary>
 public sealed class StackOnPodmanTests(ITestOutputHelper output)
 {
@@ -31,7 +31,7 @@ public sealed class StackOnPodmanTests(ITestOutputHelper output)
         var images = new TestImages(podman);
         await phases.RunAsync("debian base image (debootstrap; kept by tag)", () => images.EnsureBaseImageAsync(ct));
         var smoke = await podman.Shell.RunAsync("podman", ["run", "--rm", TestImages.BaseImage, "true"], ct, check: false);
-        Skip.IfNot(smoke.Succeeded, "Skipped: podman cannot run a container here: " + smoke.Errors.Trim());
+        Prerequisite.Require(smoke.Succeeded, "podman cannot run a container here: " + smoke.Errors.Trim());
 
         var (runtime, mysql, redis, rabbitmq) = await phases.RunAsync("stand-in images (kept by tag)", async () => (
             await images.EnsureRuntimeImageAsync(ct),

@@ -111,10 +111,12 @@ public sealed class ResilienceTests
             }
         });
 
-        await Task.Delay(300);
+        // The reader is under way, on both replicas, before one dies.
+        await WaitUntil(() => { lock (readerStatuses) { return readerStatuses.Count >= 10; } }, TimeSpan.FromSeconds(30));
         await replicaB.StopAsync();
-        // Window: threshold (2) x (interval 0.5 s + probe timeout 0.5 s), plus slack for a busy machine.
-        var droppedOut = await WaitUntil(() => !IsAvailable(replicaB), TimeSpan.FromSeconds(3));
+        // Expected within threshold (2) x (interval 0.5 s + probe timeout 0.5 s); the bound is generous
+        // so that a busy machine slows the test rather than failing it.
+        var droppedOut = await WaitUntil(() => !IsAvailable(replicaB), TimeSpan.FromSeconds(30));
 
         var statusesAfter = new List<HttpStatusCode>();
         for (var i = 0; i < 20; i++)

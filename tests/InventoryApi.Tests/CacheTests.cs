@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using Reference.InventoryApi.Apis;
@@ -115,14 +116,21 @@ public sealed class CacheTests(InventoryFixture fixture)
         using var b = fixture.ReplicaB.Anonymous();
         using var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(fixture.Servers.RedisConnectionString);
 
-        // Redis stays up but answers nothing for 4 s: the services' 1 s timeouts fire, not connection errors.
-        await redis.GetDatabase().ExecuteAsync("CLIENT", "PAUSE", "4000", "ALL");
-        var read = await b.GetAsync($"/api/inventory/products/{product.Id}");
+        // Redis stays up but answers nothing for 10 s: the services' 1 s timeouts must fire and fall
+        // back to MySQL. Waiting the stall out would also end in 200s, but only after it, and the read
+        // would then find the stale cached stock of 5, its invalidation still owed.
+        var stall = Stopwatch.StartNew();
+        await redis.GetDatabase().ExecuteAsync("CLIENT", "PAUSE", "10000", "ALL");
         var write = await a.PostAsJsonAsync($"/api/inventory/products/{product.Id}/stock", new { delta = 1 });
+        var read = await b.GetAsync($"/api/inventory/products/{product.Id}");
+        var answeredAfter = stall.Elapsed;
 
-        Assert.Equal(HttpStatusCode.OK, read.StatusCode);
         Assert.Equal(HttpStatusCode.OK, write.StatusCode);
         Assert.Equal(6, (await write.Content.ReadFromJsonAsync<ProductResponse>(InventoryApp.Json))!.Stock.OnHand);
+        Assert.Equal(HttpStatusCode.OK, read.StatusCode);
+        Assert.Equal(6, (await read.Content.ReadFromJsonAsync<ProductResponse>(InventoryApp.Json))!.Stock.OnHand);
+        Assert.True(answeredAfter < TimeSpan.FromSeconds(8), $"Answered after {answeredAfter.TotalSeconds:0.0} s: they waited for Redis.");
+
         // Once Redis answers again the write's invalidation is delivered: no stale stock is served.
         await Eventually.ValueAsync(() => fixture.ReplicaB.GetProductAsync(product.Id), p => p.Stock.OnHand == 6);
     }

@@ -1,8 +1,11 @@
 using System.Collections.Concurrent;
 using System.Reflection;
 using MassTransit;
+using System.Net;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Reference.Contracts;
+using Reference.InventoryApi.Infrastructure;
 using Reference.InventoryApi.IntegrationEvents.EventHandling;
 
 namespace Reference.InventoryApi.Tests;
@@ -71,8 +74,22 @@ public sealed class ImageProcessedTests(InventoryFixture fixture)
     [Fact]
     public async Task An_image_for_no_product_or_a_deleted_product_is_ignored()
     {
-        await ConsumeAsync(fixture.ReplicaA, new ImageProcessed(Guid.NewGuid(), null, []));
-        await ConsumeAsync(fixture.ReplicaA, Processed(Guid.NewGuid()));
+        var forNoProduct = new ImageProcessed(Guid.NewGuid(), null, Processed(Guid.NewGuid()).Variants);
+        var product = await fixture.ReplicaA.CreateProductAsync(stock: 1);
+        using (var admin = fixture.ReplicaA.Admin())
+        {
+            Assert.Equal(HttpStatusCode.NoContent, (await admin.DeleteAsync($"/api/inventory/products/{product.Id}")).StatusCode);
+        }
+
+        var forDeletedProduct = Processed(product.Id);
+
+        await ConsumeAsync(fixture.ReplicaA, forNoProduct);
+        await ConsumeAsync(fixture.ReplicaA, forDeletedProduct);
+
+        await using var scope = fixture.ReplicaA.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<InventoryDbContext>();
+        Assert.False(await db.ProductImages.AnyAsync(i => i.UploadId == forNoProduct.UploadId || i.UploadId == forDeletedProduct.UploadId));
+        Assert.False(await db.Products.AnyAsync(p => p.Id == product.Id), "The deleted product came back.");
     }
 
     private static async Task ConsumeAsync(InventoryApp replica, ImageProcessed message)

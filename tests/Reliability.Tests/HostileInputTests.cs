@@ -272,8 +272,11 @@ public sealed class HostileInputTests(OutageStorefront storefront, ITestOutputHe
             new("GET /api/uploads?productId=", "traversal", 400, c => Get(c, "/api/uploads?productId=..%2F..%2Fetc%2Fpasswd")),
             new("GET /images/{uploadId}/{variant}", "encoded traversal to an original", 404, c => Get(c, $"/images/..%2Foriginals%2F{c.UploadId}.jpg")),
             new("GET /images/{uploadId}/{variant}", "traversal in the variant", 404, c => Get(c, $"/images/{c.UploadId}/..%2F..%2F..%2Fetc%2Fpasswd")),
-            new("GET /images/{uploadId}/{variant}", "dot segments", 404, c => RawHttp(c, $"GET /images/{Guid.Empty}/../../originals/{Guid.Empty}.jpg HTTP/1.1\r\nHost: x\r\n\r\n")),
-            new("GET /images/{uploadId}/{variant}", "backslashes", 404, c => Get(c, $"/images/{c.UploadId}\\..\\..\\originals\\{c.UploadId}.jpg")),
+            // HttpClient would normalise these before sending: the raw bytes go to the socket, to a real original.
+            new("GET /images/{uploadId}/{variant}", "dot segments", 404, c => RawHttp(c, $"GET /images/{c.UploadId}/../../originals/{c.UploadId}.jpg HTTP/1.1\r\nHost: x\r\n\r\n")),
+            new("GET /images/{uploadId}/{variant}", "backslashes", 404, c => RawHttp(c, $"GET /images/{c.UploadId}\\..\\..\\originals\\{c.UploadId}.jpg HTTP/1.1\r\nHost: x\r\n\r\n")),
+            new("GET /images/{uploadId}/{variant}", "encoded dots", 404, c => RawHttp(c, $"GET /images/%2e%2e/originals/{c.UploadId}.jpg HTTP/1.1\r\nHost: x\r\n\r\n")),
+            new("GET /images/{uploadId}/{variant}", "the storage root under /images", 404, c => Get(c, $"/images/originals/{c.UploadId}.jpg")),
         ];
     }
 

@@ -22,6 +22,7 @@ public sealed class LeftBehindTests : IDisposable
         ".vs/state.json",
         "Gateway/node_modules/left-pad/index.js",
         "tests/AppHost.Tests/.playwright/node/linux-x64/node",
+        "tests/corpus/images/kite-2560x1600.jpg",
     ];
 
     private static readonly string[] Copied =
@@ -35,6 +36,9 @@ public sealed class LeftBehindTests : IDisposable
         "AppHost/LocalServers/rabbitmq.sh",
         "deploy/.env.example",
         "AppHost/AppHost.cs",
+        "tests/corpus/fetch.sh",
+        "tests/corpus/corpus.tsv",
+        "LICENSE",
     ];
 
     private readonly string _work = Directory.CreateTempSubdirectory("template-left-behind-").FullName;

@@ -1,9 +1,12 @@
 using System.Net;
 using System.Net.Http.Json;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Reference.Tests.Support;
 using Reference.UploadApi.Apis;
 using Reference.UploadApi.Model;
+using Reference.UploadApi.Sweeping;
 using Reference.UploadApi.Tests.Infrastructure;
 
 namespace Reference.UploadApi.Tests;
@@ -20,10 +23,11 @@ public sealed class SweeperTests(UploadApiFixture fixture)
     {
         var stuck = await InsertStuckAsync(UploadStatus.Pending, attempts: 1);
 
-        var jobs = await fixture.Queue.WaitForAsync(stuck.Id);
-        // Ten more sweeps of each replica: none may publish it again before its new timeout.
-        await Task.Delay(TimeSpan.FromSeconds(2));
-        jobs = await fixture.Queue.AllForAsync(stuck.Id);
+        await fixture.Queue.WaitForAsync(stuck.Id);
+        // Ten more sweeps of each replica, run here rather than waited for: none may publish it again
+        // before its new timeout.
+        await SweepAsync(times: 10);
+        var jobs = await fixture.Queue.AllForAsync(stuck.Id);
 
         var job = Assert.Single(jobs);
         Assert.Equal(2, job.Attempt);
@@ -54,7 +58,7 @@ public sealed class SweeperTests(UploadApiFixture fixture)
         var claims = await Task.WhenAll(Enumerable.Range(0, 10).Select(i =>
             fixture.WithTransitionsAsync(i % 2 == 0 ? fixture.A : fixture.B,
                 t => t.ClaimRepublishAsync(stuck, TimeSpan.FromMinutes(1), default))));
-        await Task.Delay(TimeSpan.FromSeconds(1));
+        await SweepAsync(times: 5);
         var publishedBySweepers = (await fixture.Queue.AllForAsync(stuck.Id)).Count;
 
         Assert.Equal(1, claims.Count(c => c is not null) + publishedBySweepers);
@@ -165,4 +169,17 @@ public sealed class SweeperTests(UploadApiFixture fixture)
 
     private Task<Upload> ReadRowAsync(Guid id) =>
         fixture.WithDbAsync(db => db.Uploads.AsNoTracking().SingleAsync(u => u.Id == id));
+
+    /// <summary>Sweeps on both replicas, each to its end, beside the replicas' own timed sweeps.</summary>
+    private async Task SweepAsync(int times)
+    {
+        foreach (var replica in new[] { fixture.A, fixture.B })
+        {
+            var sweeper = replica.Services.GetServices<IHostedService>().OfType<UploadSweeper>().Single();
+            for (var i = 0; i < times; i++)
+            {
+                await sweeper.SweepAsync(CancellationToken.None);
+            }
+        }
+    }
 }

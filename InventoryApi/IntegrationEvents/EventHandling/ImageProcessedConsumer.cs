@@ -27,7 +27,7 @@ public sealed class ImageProcessedConsumer(
             return; // An upload for no product: nothing to attach it to.
         }
 
-        var attached = await db.Database.CreateExecutionStrategy().ExecuteAsync(async ct =>
+        bool? attached = await db.Database.CreateExecutionStrategy().ExecuteAsync(async ct =>
         {
             db.ChangeTracker.Clear();
             var now = clock.GetUtcNow();
@@ -39,7 +39,7 @@ public sealed class ImageProcessedConsumer(
             if (touched == 0)
             {
                 logger.LogInformation("Upload {UploadId} is for product {ProductId}, which no longer exists.", message.UploadId, productId);
-                return false;
+                return (bool?)null;
             }
 
             if (await db.ProductImages.AnyAsync(i => i.ProductId == productId && i.UploadId == message.UploadId, ct))
@@ -75,10 +75,14 @@ public sealed class ImageProcessedConsumer(
             return true;
         }, context.CancellationToken);
 
-        if (attached)
+        if (attached == true)
         {
             await cache.InvalidateAsync(productId);
             logger.LogInformation("Attached upload {UploadId} to product {ProductId}.", message.UploadId, productId);
+        }
+        else if (attached == false)
+        {
+            logger.LogInformation("Upload {UploadId} is already on product {ProductId}: a repeated delivery, ignored.", message.UploadId, productId);
         }
     }
 }

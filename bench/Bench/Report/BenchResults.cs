@@ -40,7 +40,8 @@ public sealed class BenchResults
     public T? Get<T>(string section) => _root[section] is { } node ? node.Deserialize<T>(Json) : default;
 }
 
-public sealed record MachineInfo(string Date, int Cores, string Cpu, string Os, string Dotnet);
+/// <param name="Commit">The commit measured; <paramref name="Dirty"/> when the tree had uncommitted changes.</param>
+public sealed record MachineInfo(string Date, int Cores, string Cpu, string Os, string Dotnet, string? Commit = null, bool? Dirty = null);
 
 public static class Machine
 {
@@ -49,7 +50,33 @@ public static class Machine
         Environment.ProcessorCount,
         File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "unknown",
         System.Runtime.InteropServices.RuntimeInformation.OSDescription,
-        Environment.Version.ToString());
+        Environment.Version.ToString(),
+        Git("rev-parse", "HEAD"),
+        Git("status", "--porcelain", "--untracked-files=no") is { } changes ? changes.Length > 0 : null);
+
+    /// <summary>One git command's output in the repository, or null where git cannot answer.</summary>
+    private static string? Git(params string[] arguments)
+    {
+        try
+        {
+            var start = new System.Diagnostics.ProcessStartInfo("git") { RedirectStandardOutput = true, RedirectStandardError = true };
+            start.ArgumentList.Add("-C");
+            start.ArgumentList.Add(Reference.Tests.Support.RepoPaths.Root);
+            foreach (var argument in arguments)
+            {
+                start.ArgumentList.Add(argument);
+            }
+
+            using var git = System.Diagnostics.Process.Start(start)!;
+            var output = git.StandardOutput.ReadToEnd().Trim();
+            git.WaitForExit();
+            return git.ExitCode == 0 ? output : null;
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return null;
+        }
+    }
 
     /// <summary>The 1-minute load average: the machine is shared, so every figure is stored with it.</summary>
     public static double LoadAverage() =>

@@ -15,10 +15,6 @@ namespace Reference.Bench.Report;
 /// </summary>
 public static class MarkdownReport
 {
-    // The peer in issue 9: Flask + Celery (acks_late, prefetch 1, Redis) + Pillow, same kind of machine.
-    private const double PeerJobsPerSecond = 10.5;
-    private const double PeerP50UnderLoadMs = 750;
-    private const double PeerSingleMs = 154;
 
     private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
 
@@ -61,7 +57,8 @@ public static class MarkdownReport
     {
         var machine = results.Get<MachineInfo>("machine");
         var sb = new StringBuilder();
-        sb.AppendLine($"Results file: `bench/results/{Path.GetFileName(results.Path)}`. Last written {machine?.Date}; " +
+        sb.AppendLine($"Results file: `bench/results/{Path.GetFileName(results.Path)}`. Last written {machine?.Date} at commit " +
+            $"`{machine?.Commit ?? "unknown"}`{(machine?.Dirty == true ? " **with uncommitted changes**" : "")}; " +
             $"{machine?.Cores} cores (`nproc`), CPU \"{machine?.Cpu}\", {machine?.Os}, .NET {machine?.Dotnet}.");
         sb.AppendLine();
         sb.AppendLine("| benchmark | 1-min load average before → after |");
@@ -127,7 +124,6 @@ public static class MarkdownReport
                     sb.AppendLine($"| end to end ≥ 80% of the raw pipeline ({r.Engine}) | {F(load.JobsPerSecond, "0.00")} vs {F(rawJobs, "0.00")} jobs/s = {F(100 * load.JobsPerSecond / rawJobs, "0")}% | {Met(load.JobsPerSecond >= 0.8 * rawJobs)} |");
                 }
 
-                sb.AppendLine($"| end to end ≥ 1.5× the peer's 10.5 jobs/s ({r.Engine}) | {F(load.JobsPerSecond, "0.00")} jobs/s = {F(load.JobsPerSecond / PeerJobsPerSecond, "0.00")}× | {Met(load.JobsPerSecond >= 1.5 * PeerJobsPerSecond)} |");
             }
 
             if (r.Single is { } single)
@@ -229,24 +225,24 @@ public static class MarkdownReport
 
         var scaling = results.Get<ScalingBench.Result>("scaling");
         var sb = new StringBuilder();
-        sb.AppendLine("Every upload is timed from the start of its POST until a GET of its status URL, **polled every 20 ms**, says Ready (as the peer's driver did; the polling costs the front end CPU). The load driver runs on the same 2 cores.");
+        sb.AppendLine("Every upload is timed from the start of its POST until a GET of its status URL, **polled every 20 ms**, says Ready (the polling costs the front end CPU). The load driver runs on the same 2 cores.");
         sb.AppendLine();
-        sb.AppendLine("| | " + string.Join(" | ", runs.Select(r => r.Engine)) + " | peer (issue 9) |");
-        sb.AppendLine("| --- | " + string.Join(" | ", runs.Select(_ => "---:")) + " | ---: |");
-        string Row(string label, Func<EndToEndBench.Result, string> cell, string peer) => $"| {label} | " + string.Join(" | ", runs.Select(cell)) + $" | {peer} |";
-        sb.AppendLine(Row("uploads at 8 clients, jobs/s", r => F(r.Load?.JobsPerSecond ?? double.NaN, "0.00"), F(PeerJobsPerSecond)));
-        sb.AppendLine(Row("… p50 / p95 / p99 ms", r => r.Load is { } l ? $"{F(l.Latency.P50Ms, "0")} / {F(l.Latency.P95Ms, "0")} / {F(l.Latency.P99Ms, "0")}" : "–", $"{F(PeerP50UnderLoadMs)} / – / –"));
-        sb.AppendLine(Row("… uploads (failed)", r => r.Load is { } l ? $"{l.Completed} ({l.Latency.Failed}) in {F(l.Seconds, "0")} s" : "–", "–"));
-        sb.AppendLine(Row("raw pipeline, 2 processes, jobs/s", r => F(scaling?.Engines.FirstOrDefault(s => string.Equals(s.Engine, r.Engine, StringComparison.OrdinalIgnoreCase))?.TwoProcessJobsPerSecond ?? double.NaN, "0.00"), "–"));
+        sb.AppendLine("| | " + string.Join(" | ", runs.Select(r => r.Engine)) + " |");
+        sb.AppendLine("| --- | " + string.Join(" | ", runs.Select(_ => "---:")) + " |");
+        string Row(string label, Func<EndToEndBench.Result, string> cell) => $"| {label} | " + string.Join(" | ", runs.Select(cell)) + " |";
+        sb.AppendLine(Row("uploads at 8 clients, jobs/s", r => F(r.Load?.JobsPerSecond ?? double.NaN, "0.00")));
+        sb.AppendLine(Row("… p50 / p95 / p99 ms", r => r.Load is { } l ? $"{F(l.Latency.P50Ms, "0")} / {F(l.Latency.P95Ms, "0")} / {F(l.Latency.P99Ms, "0")}" : "–"));
+        sb.AppendLine(Row("… uploads (failed)", r => r.Load is { } l ? $"{l.Completed} ({l.Latency.Failed}) in {F(l.Seconds, "0")} s" : "–"));
+        sb.AppendLine(Row("raw pipeline, 2 processes, jobs/s", r => F(scaling?.Engines.FirstOrDefault(s => string.Equals(s.Engine, r.Engine, StringComparison.OrdinalIgnoreCase))?.TwoProcessJobsPerSecond ?? double.NaN, "0.00")));
         sb.AppendLine(Row("end to end ÷ raw", r =>
         {
             var raw = scaling?.Engines.FirstOrDefault(s => string.Equals(s.Engine, r.Engine, StringComparison.OrdinalIgnoreCase))?.TwoProcessJobsPerSecond;
             return r.Load is { } l && raw is { } v ? F(100 * l.JobsPerSecond / v, "0") + "%" : "–";
-        }, "–"));
-        sb.AppendLine(Row("one 2560×1600 JPEG on an idle system, p50 / p95 ms", r => r.Single is { } s ? $"{F(s.P50Ms, "0")} / {F(s.P95Ms, "0")} ({s.Count} uploads)" : "–", F(PeerSingleMs) + " (p50)"));
-        sb.AppendLine(Row("… of which the upload request until 202, p50 ms", r => r.Single is { } s ? F(s.AcceptedP50Ms, "0") : "–", "–"));
-        sb.AppendLine(Row("worker peak RSS, 14.7 MP photo, 2 jobs per worker, MB", r => r.WorkerMemory is { } m ? string.Join(" / ", m.Select(w => F(w.PeakRssMb, "0"))) : "–", "–"));
-        sb.AppendLine(Row("AppHost start to all healthy, s", r => F(r.StartSeconds, "0"), "–"));
+        }));
+        sb.AppendLine(Row("one 2560×1600 JPEG on an idle system, p50 / p95 ms", r => r.Single is { } s ? $"{F(s.P50Ms, "0")} / {F(s.P95Ms, "0")} ({s.Count} uploads)" : "–"));
+        sb.AppendLine(Row("… of which the upload request until 202, p50 ms", r => r.Single is { } s ? F(s.AcceptedP50Ms, "0") : "–"));
+        sb.AppendLine(Row("worker peak RSS, 14.7 MP photo, 2 jobs per worker, MB", r => r.WorkerMemory is { } m ? string.Join(" / ", m.Select(w => F(w.PeakRssMb, "0"))) : "–"));
+        sb.AppendLine(Row("AppHost start to all healthy, s", r => F(r.StartSeconds, "0")));
         return sb.ToString();
     }
 

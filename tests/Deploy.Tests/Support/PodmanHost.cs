@@ -1,13 +1,14 @@
 using System.Diagnostics;
+using Reference.Tests.Support;
 using Xunit.Abstractions;
 
 namespace Reference.Deploy.Tests.Support;
 
 /// <summary>
-/// Podman as this machine kind needs it (../shared/notes/containers.md): installed with apt when
-/// missing and we are root, runc and explicit ulimits in a containers.conf of our own, and the
-/// Docker API on a socket for docker-compose. Skips the test (never fails it) only when podman
-/// cannot be had or cannot run a container at all.
+/// Podman as a Debian machine without Docker needs it (docs/deploy-vds.md, "Proven here"): installed
+/// with apt when missing and we are root, runc and explicit ulimits in a containers.conf of our own,
+/// and the Docker API on a socket for docker-compose. When podman cannot be had or cannot run a
+/// container, the test is skipped on a developer's machine and fails in CI (<see cref="Prerequisite"/>).
 /// </summary>
 public sealed class PodmanHost : IAsyncDisposable
 {
@@ -42,13 +43,13 @@ public sealed class PodmanHost : IAsyncDisposable
 
     public static async Task<PodmanHost> StartAsync(ITestOutputHelper log, CancellationToken cancellationToken)
     {
-        Skip.IfNot(OperatingSystem.IsLinux(), "The podman end-to-end test runs on Linux only.");
+        Prerequisite.Require(OperatingSystem.IsLinux(), "the podman end-to-end test runs on Linux only.");
         var shell = new Shell(log, new Dictionary<string, string> { ["DEBIAN_FRONTEND"] = "noninteractive" });
         var missing = await MissingPackagesAsync(shell, cancellationToken);
         if (missing.Count > 0)
         {
-            Skip.If(Environment.UserName != "root" || !OnPath("apt-get"),
-                $"Skipped: {string.Join(", ", missing)} not installed, and only root with apt-get can install them here " +
+            Prerequisite.Require(Environment.UserName == "root" && OnPath("apt-get"),
+                $"{string.Join(", ", missing)} not installed, and only root with apt-get can install them here " +
                 $"(apt-get install -y {string.Join(' ', Packages)}).");
             await InstallAsync(shell, cancellationToken);
         }
@@ -82,13 +83,13 @@ public sealed class PodmanHost : IAsyncDisposable
         try
         {
             var info = await host.Shell.RunAsync("podman", ["info", "--format", "{{.Host.OCIRuntime.Name}} {{.Host.CgroupsVersion}}"], cancellationToken, check: false);
-            Skip.IfNot(info.Succeeded, "Skipped: podman is installed but does not work here: " + info.Errors.Trim());
+            Prerequisite.Require(info.Succeeded, "podman is installed but does not work here: " + info.Errors.Trim());
             for (var i = 0; i < 100 && !File.Exists(socket); i++)
             {
                 await Task.Delay(100, cancellationToken);
             }
 
-            Skip.IfNot(File.Exists(socket), "Skipped: podman's Docker API socket did not appear: " + socket);
+            Prerequisite.Require(File.Exists(socket), "podman's Docker API socket did not appear: " + socket);
             return host;
         }
         catch
@@ -154,7 +155,7 @@ public sealed class PodmanHost : IAsyncDisposable
             result = await shell.RunAsync("apt-get", install, cancellationToken, check: false);
         }
 
-        Skip.IfNot(result.Succeeded, "Skipped: podman could not be installed: " + Shell.Tail(result.Errors, 5));
+        Prerequisite.Require(result.Succeeded, "podman could not be installed: " + Shell.Tail(result.Errors, 5));
     }
 
     private static async Task<List<string>> MissingPackagesAsync(Shell shell, CancellationToken cancellationToken)

@@ -79,12 +79,14 @@ public sealed class ImageUploadedConsumerTests(MessagingServers messaging) : IAs
             // Declares the queue, so the job waits for the worker processes below.
         }
 
-        var job = Job(Corpus.Path("landing-5120x2880.jpg"));
+        // A job that hangs once started: each kill below lands mid-job, however fast the machine.
+        var hanging = Guid.NewGuid();
+        var job = Job(Corpus.Path("kite-2560x1600.jpg"), hanging);
         await _events.Bus.Publish(job);
         // Two deaths with the job in hand reach the limit; the third start is alone in its worker, and dies too.
         for (var start = 1; start <= 3; start++)
         {
-            using var crashing = StartWorkerProcess(maxProcessingAttempts: 2);
+            using var crashing = StartWorkerProcess(maxProcessingAttempts: 2, hangOnProductId: hanging);
             try
             {
                 await _events.WaitForAsync<ImageProcessingStarted>(e => e.UploadId == job.UploadId, count: start);
@@ -96,7 +98,7 @@ public sealed class ImageUploadedConsumerTests(MessagingServers messaging) : IAs
             }
         }
 
-        using var worker = StartWorkerProcess(maxProcessingAttempts: 2);
+        using var worker = StartWorkerProcess(maxProcessingAttempts: 2, hangOnProductId: hanging);
         try
         {
             var failed = await _events.WaitForAsync<ImageProcessingFailed>(e => e.UploadId == job.UploadId);
@@ -277,14 +279,14 @@ public sealed class ImageUploadedConsumerTests(MessagingServers messaging) : IAs
         _storage.Dispose();
     }
 
-    private ImageUploaded Job(string corpusImage)
+    private ImageUploaded Job(string corpusImage, Guid? productId = null)
     {
         var uploadId = Guid.NewGuid();
-        return new ImageUploaded(uploadId, Guid.NewGuid(), _storage.AddOriginal(uploadId, corpusImage), "image/jpeg", 1);
+        return new ImageUploaded(uploadId, productId ?? Guid.NewGuid(), _storage.AddOriginal(uploadId, corpusImage), "image/jpeg", 1);
     }
 
     /// <summary>A real ImageWorker process (the build beside the tests), to be killed like a crash would.</summary>
-    private System.Diagnostics.Process StartWorkerProcess(int maxProcessingAttempts)
+    private System.Diagnostics.Process StartWorkerProcess(int maxProcessingAttempts, Guid? hangOnProductId = null)
     {
         var start = new System.Diagnostics.ProcessStartInfo("dotnet")
         {
@@ -299,6 +301,11 @@ public sealed class ImageUploadedConsumerTests(MessagingServers messaging) : IAs
         start.Environment["ConnectionStrings__cache"] = _servers.RedisConnectionString;
         start.Environment["Storage__Root"] = _storage.Root;
         start.Environment["Images__MaxProcessingAttempts"] = maxProcessingAttempts.ToString();
+        if (hangOnProductId is { } product)
+        {
+            start.Environment["ImageWorker__FaultInjection__HangOnProductId"] = product.ToString();
+        }
+
         var process = System.Diagnostics.Process.Start(start) ?? throw new InvalidOperationException("ImageWorker did not start.");
         process.OutputDataReceived += (_, _) => { };
         process.ErrorDataReceived += (_, _) => { };

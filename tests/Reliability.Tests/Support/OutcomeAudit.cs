@@ -2,6 +2,8 @@ using System.Text.Json;
 using Aspire.Hosting;
 using Aspire.Hosting.Testing;
 using MySqlConnector;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.Metadata.Profiles.Exif;
 
 namespace Reference.Reliability.Tests.Support;
 
@@ -48,9 +50,10 @@ public sealed class OutcomeAudit(DistributedApplication app, string imageStorage
         var uploads = await ReadUploadsAsync();
         var images = await ReadProductImagesAsync();
 
-        int ready = 0, failed = 0, unfinished = 0, missing = 0, badFiles = 0, notApplied = 0, decoded = 0;
+        int ready = 0, failed = 0, unfinished = 0, missing = 0, badFiles = 0, notApplied = 0;
         var problems = new List<string>();
         var failures = new List<string>();
+        var readyForProduct = new List<Guid>();
         foreach (var id in accepted)
         {
             if (!uploads.TryGetValue(id, out var upload))
@@ -64,10 +67,15 @@ public sealed class OutcomeAudit(DistributedApplication app, string imageStorage
             {
                 case "Ready":
                     ready++;
-                    if ((VariantFileProblem(upload) ?? VariantImageProblem(upload, ref decoded)) is { } fileProblem)
+                    if (VariantFileProblem(upload) is { } fileProblem)
                     {
                         badFiles++;
                         problems.Add($"{id}: {fileProblem}");
+                    }
+
+                    if (upload.ProductId is not null)
+                    {
+                        readyForProduct.Add(id);
                     }
 
                     if (upload.ProductId is { } product && !images.Contains((product, id)))
@@ -92,13 +100,19 @@ public sealed class OutcomeAudit(DistributedApplication app, string imageStorage
         var stray = images.Count(i => accepted.Contains(i.UploadId)
                                       && (!uploads.TryGetValue(i.UploadId, out var u) || u.Status != "Ready" || u.ProductId != i.ProductId));
         return new Outcome(accepted.Count, ready, failed, unfinished, missing, badFiles, notApplied, applied, stray,
-            uploads.Count, problems, failures, decoded);
+            uploads.Count, problems, failures, readyForProduct);
     }
 
-    /// <summary>Each variant the row names is on disk exactly once, and the upload's folder holds nothing else.</summary>
+    /// <summary>The worker's default variants: name → longest side, never upscaled.</summary>
+    private static readonly Dictionary<string, int> LongestSide = new() { ["thumb"] = 200, ["card"] = 600, ["detail"] = 1600 };
+
+    /// <summary>
+    /// Each variant the row names is on disk exactly once, the upload's folder holds nothing else,
+    /// and each file decodes whole to the size the row lists, which fits the upright original.
+    /// </summary>
     private string? VariantFileProblem(UploadRow upload)
     {
-        if (upload.VariantKeys.Count == 0)
+        if (upload.Variants.Count == 0)
         {
             return "Ready without variants";
         }
@@ -107,6 +121,12 @@ public sealed class OutcomeAudit(DistributedApplication app, string imageStorage
         {
             return "a variant is listed twice";
         }
+
+        return FileListProblem(upload) ?? VariantContentProblem(upload);
+    }
+
+    private string? FileListProblem(UploadRow upload)
+    {
 
         var folder = Path.Combine(imageStorage, "variants", upload.Id.ToString());
         var onDisk = Directory.Exists(folder)
@@ -118,37 +138,43 @@ public sealed class OutcomeAudit(DistributedApplication app, string imageStorage
             : $"variant files on disk [{string.Join(", ", onDisk)}] differ from the listed [{string.Join(", ", expected)}]";
     }
 
-    /// <summary>
-    /// Each variant decodes whole, to the size the row lists, with the original's shape (upright:
-    /// a photo stored sideways may swap its sides) and never larger than it.
-    /// </summary>
-    private string? VariantImageProblem(UploadRow upload, ref int decoded)
+    private string? VariantContentProblem(UploadRow upload)
     {
+        var original = Directory.GetFiles(Path.Combine(imageStorage, "originals"), $"{upload.Id}.*").SingleOrDefault();
+        if (original is null)
+        {
+            return "Ready without its original";
+        }
+
+        var stored = Image.Identify(original);
+        var turned = stored.Metadata.ExifProfile?.GetValue(ExifTag.Orientation)?.Value is >= 5 and <= 8;
+        var (width, height) = turned ? (stored.Height, stored.Width) : (stored.Width, stored.Height);
         foreach (var variant in upload.Variants)
         {
-            int width, height;
+            Image decoded;
             try
             {
-                using var image = SixLabors.ImageSharp.Image.Load(Path.Combine(imageStorage, "variants", variant.Key));
-                (width, height) = (image.Width, image.Height);
+                decoded = Image.Load(Path.Combine(imageStorage, "variants", variant.Key));
             }
-            catch (Exception e) when (e is SixLabors.ImageSharp.ImageFormatException or IOException)
+            catch (Exception e) when (e is ImageFormatException or UnknownImageFormatException or InvalidImageContentException)
             {
-                return $"variant {variant.Key} does not decode: {e.Message}";
-            }
-
-            decoded++;
-            if ((width, height) != (variant.Width, variant.Height))
-            {
-                return $"variant {variant.Key} is {width}×{height}, listed as {variant.Width}×{variant.Height}";
+                return $"{variant.Key} does not decode: {e.Message}";
             }
 
-            var (longOriginal, shortOriginal) = (Math.Max(upload.Width, upload.Height), Math.Min(upload.Width, upload.Height));
-            var (longSide, shortSide) = (Math.Max(width, height), Math.Min(width, height));
-            var expectedShort = (double)longSide * shortOriginal / longOriginal;
-            if (longSide > longOriginal || Math.Abs(shortSide - expectedShort) > 1.0)
+            using (decoded)
             {
-                return $"variant {variant.Key} is {width}×{height}, which is not the shape of its {upload.Width}×{upload.Height} original";
+                if ((decoded.Width, decoded.Height) != (variant.Width, variant.Height))
+                {
+                    return $"{variant.Key} is {decoded.Width}×{decoded.Height}, listed as {variant.Width}×{variant.Height}";
+                }
+
+                var longest = Math.Min(LongestSide.GetValueOrDefault(variant.Name, int.MaxValue), Math.Max(width, height));
+                // The same aspect ratio as the upright original, to the pixel rounding allows.
+                var ratioOff = Math.Abs((long)decoded.Width * height - (long)decoded.Height * width) > Math.Max(width, height);
+                if (Math.Max(decoded.Width, decoded.Height) != longest || ratioOff)
+                {
+                    return $"{variant.Key} is {decoded.Width}×{decoded.Height} for an upright {width}×{height} original";
+                }
             }
         }
 
@@ -159,18 +185,20 @@ public sealed class OutcomeAudit(DistributedApplication app, string imageStorage
     {
         await using var connection = new MySqlConnection(await app.GetConnectionStringAsync("uploaddb"));
         await connection.OpenAsync();
-        await using var command = new MySqlCommand("SELECT Id, ProductId, Status, Attempts, Variants, Reason, Width, Height FROM uploads", connection);
+        await using var command = new MySqlCommand("SELECT Id, ProductId, Status, Attempts, Variants, Reason FROM uploads", connection);
         await using var reader = await command.ExecuteReaderAsync();
         var rows = new Dictionary<Guid, UploadRow>();
         while (await reader.ReadAsync())
         {
             var variants = reader.IsDBNull(4) ? "[]" : reader.GetString(4);
             var listed = JsonDocument.Parse(variants).RootElement.EnumerateArray()
-                .Select(v => new ListedVariant(v.GetProperty("key").GetString()!, v.GetProperty("width").GetInt32(), v.GetProperty("height").GetInt32()))
+                .Select(v => new ListedVariant(
+                    v.GetProperty("name").GetString()!, v.GetProperty("key").GetString()!,
+                    v.GetProperty("width").GetInt32(), v.GetProperty("height").GetInt32()))
                 .ToList();
             var id = reader.GetGuid(0);
             rows[id] = new UploadRow(id, reader.IsDBNull(1) ? null : reader.GetGuid(1), reader.GetString(2), reader.GetInt32(3), listed,
-                reader.IsDBNull(5) ? null : reader.GetString(5), reader.GetInt32(6), reader.GetInt32(7));
+                reader.IsDBNull(5) ? null : reader.GetString(5));
         }
 
         return rows;
@@ -191,26 +219,26 @@ public sealed class OutcomeAudit(DistributedApplication app, string imageStorage
         return images;
     }
 
-    private sealed record UploadRow(Guid Id, Guid? ProductId, string Status, int Attempts, List<ListedVariant> Variants, string? Reason, int Width, int Height)
+    private sealed record UploadRow(Guid Id, Guid? ProductId, string Status, int Attempts, List<ListedVariant> Variants, string? Reason)
     {
         public List<string> VariantKeys => Variants.Select(v => v.Key).ToList();
     }
 
-    private sealed record ListedVariant(string Key, int Width, int Height);
+    private sealed record ListedVariant(string Name, string Key, int Width, int Height);
 }
 
 /// <param name="Unfinished">Accepted uploads still Pending or Processing.</param>
 /// <param name="Missing">Accepted uploads with no row at all.</param>
-/// <param name="BadFiles">Ready uploads whose variant files are not each on disk exactly once.</param>
+/// <param name="BadFiles">Ready uploads whose variant files are not each on disk exactly once, or do not decode to their size.</param>
 /// <param name="NotApplied">Ready uploads for a product that the product does not list.</param>
 /// <param name="DuplicatesApplied">Product images beyond the first for one (product, upload).</param>
 /// <param name="Stray">Product images for an upload that is not Ready for that product.</param>
 /// <param name="Rows">Upload rows in the database, all uploads included.</param>
 /// <param name="Failures">Each Failed upload with its reason.</param>
-/// <param name="VariantsDecoded">Variant files of Ready uploads decoded whole and measured.</param>
+/// <param name="ReadyForProduct">The Ready uploads made for a product.</param>
 public sealed record Outcome(
     int Accepted, int Ready, int Failed, int Unfinished, int Missing, int BadFiles, int NotApplied, int DuplicatesApplied, int Stray,
-    int Rows, IReadOnlyList<string> Problems, IReadOnlyList<string> Failures, int VariantsDecoded = 0)
+    int Rows, IReadOnlyList<string> Problems, IReadOnlyList<string> Failures, IReadOnlyList<Guid> ReadyForProduct)
 {
     public int Lost => Unfinished + Missing + NotApplied + BadFiles;
 }
