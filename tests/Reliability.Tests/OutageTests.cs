@@ -129,10 +129,15 @@ public sealed class OutageTests(OutageStorefront storefront, ITestOutputHelper o
         // CLIENT PAUSE holds every client's commands unanswered: the connections stay up, replies never come.
         await Faults.RedisCommandAsync(storefront.App, "CLIENT", "PAUSE", ((int)RedisFaultLength.TotalMilliseconds).ToString(System.Globalization.CultureInfo.InvariantCulture), "ALL");
         var stream = await UploadDuringAsync(client, product.Id, RedisFaultLength, uploads: 40);
+        // Blocks until the pause is over; then give the services' Redis clients a moment to find it
+        // answering again, so the next test starts with a working cache.
+        await Faults.RedisCommandAsync(storefront.App, "CLIENT", "UNPAUSE");
+        await Task.Delay(TimeSpan.FromSeconds(5));
 
         var finished = await Task.WhenAll(stream.Accepted.Select(id => client.WaitUntilFinishedAsync(id, Settle)));
         Log($"redis-stall: {stream.Sent} uploads during a {RedisFaultLength.TotalSeconds:0} s stall (CLIENT PAUSE), {finished.Count(u => u.Status == "Ready")} ready, " +
-            $"{finished.Count(u => u.Status == "Failed")} failed, reads served {100.0 * stream.ReadsServed / stream.Reads:0.#}% of {stream.Reads}");
+            $"{finished.Count(u => u.Status == "Failed")} failed, reads served {100.0 * stream.ReadsServed / stream.Reads:0.#}% of {stream.Reads}" +
+            (stream.Refused.Count == 0 ? "" : $" (not served: {string.Join(", ", stream.Refused)})"));
         Assert.Equal(stream.Sent, stream.Accepted.Count);
         Assert.All(finished, upload => Assert.Equal("Ready", upload.Status));
         Assert.Equal(stream.Reads, stream.ReadsServed);
@@ -403,6 +408,7 @@ public sealed class OutageTests(OutageStorefront storefront, ITestOutputHelper o
         var photos = Corpus.AllImages();
         var accepted = new List<Guid>();
         int reads = 0, served = 0;
+        var refused = new List<string>();
         var clock = Stopwatch.StartNew();
         for (var i = 0; i < uploads; i++)
         {
@@ -420,15 +426,19 @@ public sealed class OutageTests(OutageStorefront storefront, ITestOutputHelper o
                 reads++;
                 using var read = await client.Http.GetAsync($"/api/inventory/products/{productId}");
                 served += read.StatusCode == HttpStatusCode.OK ? 1 : 0;
+                if (read.StatusCode != HttpStatusCode.OK)
+                {
+                    refused.Add($"{(int)read.StatusCode} at {clock.Elapsed.TotalSeconds:0.0} s");
+                }
                 await Task.Delay(250);
             }
             while (clock.Elapsed < length * (i + 1) / uploads);
         }
 
-        return new UploadStream(uploads, accepted, reads, served);
+        return new UploadStream(uploads, accepted, reads, served, refused);
     }
 
-    private sealed record UploadStream(int Sent, List<Guid> Accepted, int Reads, int ReadsServed);
+    private sealed record UploadStream(int Sent, List<Guid> Accepted, int Reads, int ReadsServed, List<string> Refused);
 
     private static object NewProduct() => new
     {
