@@ -95,7 +95,7 @@ test() {
     fi
   fi
   # The figures some suites print (the fault run's counts and the like) are kept in the result files.
-  grep -hoE '^ *(fault-run|hostile-input|fresh-broker|broker-down|poison|worker-killed|mysql-down|replica-killed): [^<&]*' \
+  grep -hoE '^ *(fault-run|hostile-input|fresh-broker|broker-down|broker-killed|redis-down|redis-stall|no-worker|bomb|poison|worker-killed|mysql-down|replica-killed): [^<&]*' \
     "$results"/*.trx 2>/dev/null | sed 's/^ *//' | sort -u || true
   echo "Test results: $results"
   echo "$passed passed, $failed failed, $skipped skipped"

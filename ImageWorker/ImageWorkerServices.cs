@@ -2,6 +2,7 @@ using Reference.Contracts;
 using MassTransit;
 using Reference.ImageWorker.Consumers;
 using Reference.ImageWorker.Pipeline;
+using StackExchange.Redis;
 
 namespace Reference.ImageWorker;
 
@@ -23,9 +24,19 @@ public static class ImageWorkerServices
         // so Redis is not part of its health, but it must be configured.
         _ = builder.Configuration.GetConnectionString(CacheConnectionName) ?? throw new InvalidOperationException(
             $"ConnectionStrings:{CacheConnectionName} is not set. Run the service from the AppHost, or set ConnectionStrings__{CacheConnectionName}.");
-        builder.AddRedisClient(CacheConnectionName, settings => settings.DisableHealthChecks = true);
+        builder.AddRedisClient(CacheConnectionName, settings => settings.DisableHealthChecks = true, redis =>
+        {
+            // Down or stalled, a call fails within a second and the job goes on without the count.
+            redis.AbortOnConnectFail = false;
+            redis.BacklogPolicy = BacklogPolicy.FailFast;
+            redis.ConnectTimeout = 2000;
+            redis.SyncTimeout = 1000;
+            redis.AsyncTimeout = 1000;
+            redis.ReconnectRetryPolicy = new LinearRetry(1000);
+        });
         builder.Services.AddSingleton<ProcessingAttempts>();
-        builder.Services.AddSingleton(new WorkerJobGate(ImageUploadedConsumerDefinition.ConcurrentJobs));
+        builder.Services.AddSingleton(sp => new WorkerJobGate(
+            sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<ImageOptions>>().Value.MemoryBudgetMegabytes * 1024L * 1024));
 
         // No prefix: every replica takes jobs from the one shared queue.
         builder.AddMessaging(endpointPrefix: null, bus => bus.AddConsumer<ImageUploadedConsumer>(typeof(ImageUploadedConsumerDefinition)));

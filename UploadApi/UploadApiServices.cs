@@ -10,6 +10,7 @@ using Reference.UploadApi.Model;
 using Reference.UploadApi.StatusFeed;
 using Reference.UploadApi.Storage;
 using Reference.UploadApi.Sweeping;
+using StackExchange.Redis;
 
 namespace Reference.UploadApi;
 
@@ -19,6 +20,7 @@ public static class UploadApiServices
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
         builder.Services.AddProblemResponses();
+        builder.Services.AddExceptionHandler<StorageUnavailableHandler>();
 
         builder.RequireAdminKeyConfigured();
         builder.Services.AddOptions<ImageStorage>().BindConfiguration(ImageStorage.Section)
@@ -29,7 +31,20 @@ public static class UploadApiServices
         builder.Services.TryAddSingleton(TimeProvider.System);
 
         builder.AddMySqlDbContext<UploadDbContext>("uploaddb");
-        builder.AddRedisClient("cache");
+        // Redis only carries the status feed's wake-ups: down or stalled, uploads go on (Degraded, still in
+        // the gateway's rotation), and every call fails within a second instead of queueing.
+        builder.AddRedisClient("cache",
+            settings => settings.DisableHealthChecks = true,
+            redis =>
+            {
+                redis.AbortOnConnectFail = false;
+                redis.BacklogPolicy = BacklogPolicy.FailFast;
+                redis.ConnectTimeout = 2000;
+                redis.SyncTimeout = 1000;
+                redis.AsyncTimeout = 1000;
+                redis.ReconnectRetryPolicy = new LinearRetry(1000);
+            });
+        builder.Services.AddHealthChecks().AddCheck<StatusFeedHealthCheck>("status-feed", HealthStatus.Degraded, timeout: TimeSpan.FromSeconds(1));
 
         builder.Services.AddSingleton<OriginalStore>();
         builder.Services.AddScoped<UploadTransitions>();

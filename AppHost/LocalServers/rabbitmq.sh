@@ -34,7 +34,7 @@ export HOME="$datadir" RABBITMQ_NODENAME="$node" RABBITMQ_NODE_IP_ADDRESS=127.0.
   RABBITMQ_MNESIA_BASE="$datadir/mnesia" RABBITMQ_LOG_BASE="$datadir/log" RABBITMQ_LOGS=- \
   RABBITMQ_FEATURE_FLAGS_FILE="$datadir/feature_flags" \
   RABBITMQ_ENABLED_PLUGINS_FILE="$datadir/enabled_plugins" RABBITMQ_CONFIG_FILE="$datadir/rabbitmq" \
-  ERL_EPMD_ADDRESS=127.0.0.1 \
+  ERL_EPMD_ADDRESS=127.0.0.1 ERL_CRASH_DUMP="$datadir/log/erl_crash.dump" \
   RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
 /usr/lib/rabbitmq/bin/rabbitmq-server &
 pid=$!
@@ -42,4 +42,10 @@ trap 'kill -TERM "$pid" 2>/dev/null; wait "$pid"; exit 0' TERM INT
 ctl=/usr/lib/rabbitmq/bin/rabbitmqctl
 ( "$ctl" -q -n "$node" await_startup --timeout 120 &&
   "$ctl" -q -n "$node" change_password "$RABBITMQ_USER" "$RABBITMQ_PASSWORD" ) >/dev/null 2>&1 &
-wait "$pid"
+setup=$!
+wait "$pid" || true
+# rabbitmq-server exits 0 even when its VM was killed (it ends in `wait ... || true`), so the
+# supervisor would take a crash for a clean stop: a broker that ends without being asked to has crashed.
+kill "$setup" 2>/dev/null || true
+echo "rabbitmq-server ended without a stop request" >&2
+exit 70

@@ -35,7 +35,7 @@ public sealed class ImageUploadedConsumer(
         var suspect = await attempts.UnfinishedAsync(job.UploadId) >= options.Value.MaxProcessingAttempts;
         using var place = suspect
             ? await gate.EnterAloneAsync(context.CancellationToken)
-            : await gate.EnterAsync(context.CancellationToken);
+            : await gate.EnterAsync(variantWriter.EstimateMemory(job.OriginalKey), context.CancellationToken);
         var starts = await attempts.StartAsync(job.UploadId, alone: suspect);
         try
         {
@@ -80,6 +80,9 @@ public sealed class ImageUploadedConsumer(
         var startedAt = Stopwatch.GetTimestamp();
         try
         {
+            // A decoder that runs away cannot be stopped from outside: the process ends instead.
+            using var watchdog = new Timer(_ => Environment.FailFast(
+                $"Upload {job.UploadId} ran past the job time budget of {options.Value.JobTimeBudget}."), null, options.Value.JobTimeBudget, Timeout.InfiniteTimeSpan);
             variants = variantWriter.Write(job.UploadId, job.OriginalKey, context.CancellationToken);
         }
         catch (UnprocessableImageException e)

@@ -1,53 +1,91 @@
 namespace Reference.ImageWorker.Consumers;
 
 /// <summary>
-/// Who runs in this worker process at once: ordinary jobs side by side (as many as the endpoint's
-/// concurrency), or one suspect job with nothing beside it. When a worker process dies, every job it
-/// held is redelivered with that death counted against it, so a good photo that merely shared the
-/// process with a crashing one looks just as guilty. Running a suspect alone tells them apart: if the
-/// process dies then, nothing else was there.
+/// Who runs in this worker process at once. Ordinary jobs are admitted by their estimated memory
+/// (width × height × bytes per pixel) against the process's budget, first come first served, so two
+/// large photos never decode side by side in a 512 MB container while small ones share it freely; a
+/// job larger than the whole budget runs when nothing else does. A suspect job runs with nothing
+/// beside it: when a worker process dies, every job it held is redelivered with that death counted
+/// against it, so a good photo that merely shared the process with a crashing one looks just as
+/// guilty. Running a suspect alone tells them apart: if the process dies then, nothing else was there.
 /// </summary>
-public sealed class WorkerJobGate(int slots)
+public sealed class WorkerJobGate(long budgetBytes)
 {
-    private readonly SemaphoreSlim _slots = new(slots, slots);
-    private readonly SemaphoreSlim _alone = new(1, 1);
+    private readonly Lock _lock = new();
+    private readonly LinkedList<Waiter> _queue = new();
+    private long _inUse;
+    private int _running;
+    private bool _aloneRunning;
 
-    /// <summary>A place beside the other ordinary jobs; waits only while a suspect runs alone.</summary>
-    public async Task<IDisposable> EnterAsync(CancellationToken cancellationToken)
-    {
-        await _slots.WaitAsync(cancellationToken);
-        return new Lease(() => _slots.Release());
-    }
+    /// <summary>A place beside other ordinary jobs, once <paramref name="estimatedBytes"/> fit in the budget.</summary>
+    public Task<IDisposable> EnterAsync(long estimatedBytes, CancellationToken cancellationToken) =>
+        EnterAsync(new Waiter(Math.Max(0, estimatedBytes), Alone: false), cancellationToken);
 
     /// <summary>The whole process: waits for the jobs running now to end, and keeps new ones out until disposed.</summary>
-    public async Task<IDisposable> EnterAloneAsync(CancellationToken cancellationToken)
+    public Task<IDisposable> EnterAloneAsync(CancellationToken cancellationToken) =>
+        EnterAsync(new Waiter(0, Alone: true), cancellationToken);
+
+    private async Task<IDisposable> EnterAsync(Waiter waiter, CancellationToken cancellationToken)
     {
-        // One suspect at a time, so two of them never each hold part of the slots.
-        await _alone.WaitAsync(cancellationToken);
-        var taken = 0;
+        LinkedListNode<Waiter> node;
+        lock (_lock)
+        {
+            node = _queue.AddLast(waiter);
+            Admit();
+        }
+
         try
         {
-            for (; taken < slots; taken++)
-            {
-                await _slots.WaitAsync(cancellationToken);
-            }
+            await waiter.Admitted.Task.WaitAsync(cancellationToken);
         }
-        catch
+        catch (OperationCanceledException)
         {
-            if (taken > 0)
+            lock (_lock)
             {
-                _slots.Release(taken);
+                if (!waiter.Admitted.Task.IsCompleted)
+                {
+                    _queue.Remove(node);
+                    Admit();
+                    throw;
+                }
             }
-
-            _alone.Release();
-            throw;
         }
 
         return new Lease(() =>
         {
-            _slots.Release(slots);
-            _alone.Release();
+            lock (_lock)
+            {
+                _running--;
+                _inUse -= waiter.Bytes;
+                _aloneRunning &= !waiter.Alone;
+                Admit();
+            }
         });
+    }
+
+    /// <summary>Admits waiters from the front of the queue while they fit; none overtakes another.</summary>
+    private void Admit()
+    {
+        while (_queue.First is { } first)
+        {
+            var next = first.Value;
+            var fits = !_aloneRunning && (_running == 0 || (!next.Alone && _inUse + next.Bytes <= budgetBytes));
+            if (!fits)
+            {
+                return;
+            }
+
+            _queue.RemoveFirst();
+            _running++;
+            _inUse += next.Bytes;
+            _aloneRunning = next.Alone;
+            next.Admitted.TrySetResult();
+        }
+    }
+
+    private sealed record Waiter(long Bytes, bool Alone)
+    {
+        public TaskCompletionSource Admitted { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
     private sealed class Lease(Action release) : IDisposable

@@ -39,6 +39,18 @@ public sealed class ImageOptions
     /// </summary>
     public int MaxProcessingAttempts { get; set; } = 3;
 
+    /// <summary>
+    /// The memory this process's jobs may hold at once, estimated from each image's header
+    /// (width × height × bytes per pixel): inside compose's 512 MB with room for the runtime.
+    /// </summary>
+    public int MemoryBudgetMegabytes { get; set; } = 320;
+
+    /// <summary>
+    /// The longest one job may decode and resize (a 50-megapixel photo takes a few seconds). Past it
+    /// the process ends, supervision starts a new one, and the poison guard decides about the job.
+    /// </summary>
+    public TimeSpan JobTimeBudget { get; set; } = TimeSpan.FromMinutes(2);
+
     public IEnumerable<KeyValuePair<string, int>> VariantsLargestFirst =>
         (Variants.Count > 0 ? Variants : DefaultVariants).OrderByDescending(v => v.Value);
 }

@@ -87,6 +87,31 @@ public sealed class VariantWriter
     }
 
     /// <summary>
+    /// The memory decoding the original will take, from its header: width × height × bytes per pixel
+    /// (3 for JPEG, 4 for the rest) and a margin for the largest variant. 0 when the header cannot be
+    /// read or the file is a decoder bomb: <see cref="Write"/> refuses those at once.
+    /// </summary>
+    public long EstimateMemory(string originalKey)
+    {
+        try
+        {
+            using var file = File.OpenRead(OriginalPath(originalKey));
+            if (DecoderBombs.Find(file) is not null)
+            {
+                return 0;
+            }
+
+            file.Position = 0;
+            var info = Image.Identify(Configuration, file, out var format);
+            return info is null ? 0 : (long)info.Width * info.Height * (format is JpegFormat ? 3 : 4) + 16L * 1024 * 1024;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            return 0;
+        }
+    }
+
+    /// <summary>
     /// The variants of an earlier complete run, read back from disk, or null when any is missing.
     /// Files are only ever renamed into place whole, so one that exists is complete.
     /// </summary>
@@ -156,6 +181,12 @@ public sealed class VariantWriter
         {
             // UploadApi stores the original before it publishes, so a missing one will not appear later.
             throw new UnprocessableImageException("The original file is missing from storage.", e);
+        }
+
+        // Checked again here: an original stored before the intake check existed, or put there by other means.
+        if (DecoderBombs.Find(bytes) is { } bomb)
+        {
+            throw new UnprocessableImageException(bomb);
         }
 
         IImageInfo? info;

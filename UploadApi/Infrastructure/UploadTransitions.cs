@@ -5,8 +5,9 @@ using Reference.UploadApi.StatusFeed;
 namespace Reference.UploadApi.Infrastructure;
 
 /// <summary>
-/// The upload state machine, in one place. Pending → Processing → Ready | Failed; Ready and
-/// Failed are final. Every change is one conditional UPDATE whose WHERE names the states it
+/// The upload state machine, in one place. Pending → Processing → Ready | Failed; Ready is final.
+/// Failed is final too, except for a late result: its variants exist and the inventory attaches
+/// every result, so the upload becomes Ready to agree with it. Every change is one conditional UPDATE whose WHERE names the states it
 /// may leave, so redelivered or late messages and several replicas can never move an upload
 /// backwards, and a repeated change affects no row. Each change that happened is announced
 /// on <see cref="UploadStatusFeed"/> for the event streams of every replica.
@@ -20,6 +21,7 @@ public sealed class UploadTransitions(UploadDbContext db, UploadStatusFeed feed,
             .Where(u => u.Id == id && u.Status == UploadStatus.Pending)
             .ExecuteUpdateAsync(set => set
                 .SetProperty(u => u.Status, UploadStatus.Processing)
+                .SetProperty(u => u.Starts, u => u.Starts + 1)
                 .SetProperty(u => u.NextAttemptAt, now + processingTimeout)
                 .SetProperty(u => u.UpdatedAt, now), cancellationToken) == 1;
         if (changed)
@@ -32,7 +34,9 @@ public sealed class UploadTransitions(UploadDbContext db, UploadStatusFeed feed,
         // give this run its full time before it publishes again.
         await db.Uploads
             .Where(u => u.Id == id && u.Status == UploadStatus.Processing)
-            .ExecuteUpdateAsync(set => set.SetProperty(u => u.NextAttemptAt, now + processingTimeout), cancellationToken);
+            .ExecuteUpdateAsync(set => set
+                .SetProperty(u => u.Starts, u => u.Starts + 1)
+                .SetProperty(u => u.NextAttemptAt, now + processingTimeout), cancellationToken);
         return false;
     }
 
@@ -40,7 +44,7 @@ public sealed class UploadTransitions(UploadDbContext db, UploadStatusFeed feed,
     {
         var now = Now();
         var changed = await db.Uploads
-            .Where(u => u.Id == id && (u.Status == UploadStatus.Pending || u.Status == UploadStatus.Processing))
+            .Where(u => u.Id == id && u.Status != UploadStatus.Ready)
             .ExecuteUpdateAsync(set => set
                 .SetProperty(u => u.Status, UploadStatus.Ready)
                 .SetProperty(u => u.Variants, variants)
@@ -93,13 +97,13 @@ public sealed class UploadTransitions(UploadDbContext db, UploadStatusFeed feed,
                 .SetProperty(u => u.NextAttemptAt, next), cancellationToken);
     }
 
-    /// <summary>Fails an upload that was published <paramref name="maxAttempts"/> times and is still stuck.</summary>
+    /// <summary>Fails an upload that workers started <paramref name="maxAttempts"/> times and is still stuck.</summary>
     public async Task<bool> FailStuckAsync(Upload stuck, int maxAttempts, CancellationToken cancellationToken)
     {
         var now = Now();
-        var reason = $"No worker finished the image after {stuck.Attempts} attempts (last state {stuck.Status}).";
+        var reason = $"No worker finished the image after {stuck.Starts} starts (last state {stuck.Status}).";
         var changed = await db.Uploads
-            .Where(u => u.Id == stuck.Id && u.Status == stuck.Status && u.Attempts >= maxAttempts && u.NextAttemptAt <= now)
+            .Where(u => u.Id == stuck.Id && u.Status == stuck.Status && u.Starts >= maxAttempts && u.NextAttemptAt <= now)
             .ExecuteUpdateAsync(set => set
                 .SetProperty(u => u.Status, UploadStatus.Failed)
                 .SetProperty(u => u.Reason, reason)

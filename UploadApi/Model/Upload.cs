@@ -19,6 +19,9 @@ public sealed class Upload
     /// <summary>How many times <c>ImageUploaded</c> went out for this upload (first publish included).</summary>
     public int Attempts { get; set; }
 
+    /// <summary>How many times a worker started on it. Only these count towards the sweeper's cap: a job no worker took waits.</summary>
+    public int Starts { get; set; }
+
     /// <summary>Lower-case hex SHA-256 of the original's bytes.</summary>
     public required string Sha256 { get; set; }
 

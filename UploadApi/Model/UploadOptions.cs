@@ -37,7 +37,7 @@ public sealed class SweeperOptions
     /// <summary>A Processing upload that has not finished after this long is published again.</summary>
     public TimeSpan ProcessingTimeout { get; set; } = TimeSpan.FromMinutes(5);
 
-    /// <summary>After this many publishes a stuck upload becomes Failed.</summary>
+    /// <summary>A stuck upload that workers started this many times becomes Failed (publishes no worker took do not count).</summary>
     public int MaxAttempts { get; set; } = 5;
 
     /// <summary>Most rows looked at in one sweep.</summary>

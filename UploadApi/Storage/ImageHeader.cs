@@ -1,3 +1,4 @@
+using Reference.Contracts;
 using SixLabors.ImageSharp;
 
 namespace Reference.UploadApi.Storage;
@@ -13,6 +14,13 @@ public sealed record ImageHeader(int Width, int Height, string? Problem)
         try
         {
             await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 4096, useAsync: true);
+            // Before ImageSharp, which inflates compressed PNG text whole even to read a header.
+            if (DecoderBombs.Find(file) is { } bomb)
+            {
+                return new ImageHeader(0, 0, bomb);
+            }
+
+            file.Position = 0;
             var info = await Image.IdentifyAsync(AcceptedImageFormat.HeaderConfiguration, file, cancellationToken);
             return info is null || info.Width <= 0 || info.Height <= 0
                 ? new ImageHeader(0, 0, "The image header could not be read.")

@@ -91,11 +91,19 @@ public sealed class OriginalStore(IOptions<ImageStorage> options)
         return new ReceivedOriginal(null, format, temporaryPath, length, Convert.ToHexStringLower(hash.GetHashAndReset()));
     }
 
-    /// <summary>Gives an accepted original its final name and returns its storage key.</summary>
+    /// <summary>
+    /// Gives an accepted original its final name and returns its storage key. The folder is
+    /// flushed after the rename, before the row that names the file is written: a rename lives in
+    /// the folder, so without it a power cut could leave the row and lose the name.
+    /// </summary>
     public string Keep(Guid uploadId, ReceivedOriginal original)
     {
         var key = ImageStorage.OriginalKey(uploadId, original.Format!.Extension);
-        File.Move(original.TemporaryPath!, Path.Combine(options.Value.Root, key), overwrite: true);
+        OnDisk(() =>
+        {
+            File.Move(original.TemporaryPath!, Path.Combine(options.Value.Root, key), overwrite: true);
+            DirectorySync.Flush(OriginalsDirectory);
+        });
         return key;
     }
 

@@ -9,8 +9,9 @@ namespace Reference.UploadApi.Sweeping;
 
 /// <summary>
 /// The promise behind the 202: an upload stuck in Pending or Processing past its timeout is
-/// published again (the worker is idempotent), and one stuck after
-/// <see cref="SweeperOptions.MaxAttempts"/> publishes becomes Failed. Every replica sweeps;
+/// published again (the worker is idempotent), and one still stuck after workers started it
+/// <see cref="SweeperOptions.MaxAttempts"/> times becomes Failed. A job no worker ever took
+/// waits: a missing worker is the operator's to fix, not the upload's fault. Every replica sweeps;
 /// each row is claimed with a conditional UPDATE first, so only one of them publishes it.
 /// </summary>
 public sealed class UploadSweeper(
@@ -53,11 +54,11 @@ public sealed class UploadSweeper(
         var published = 0;
         foreach (var upload in stuck)
         {
-            if (upload.Attempts >= settings.MaxAttempts)
+            if (upload.Starts >= settings.MaxAttempts)
             {
                 if (await transitions.FailStuckAsync(upload, settings.MaxAttempts, cancellationToken))
                 {
-                    logger.LogWarning("Upload {UploadId} failed after {Attempts} attempts", upload.Id, upload.Attempts);
+                    logger.LogWarning("Upload {UploadId} failed after {Starts} starts", upload.Id, upload.Starts);
                 }
 
                 continue;

@@ -9,9 +9,9 @@ namespace Reference.Reliability.Tests;
 
 /// <summary>
 /// The promise under fire: uploads stream in through the gateway while workers are killed,
-/// the broker and the database restart and an UploadApi replica dies. Every upload that got
+/// the broker and the database restart, the servers (MariaDB, RabbitMQ, Redis) are SIGKILLed and an UploadApi replica dies. Every upload that got
 /// its 202 must end Ready or Failed (only by the poison guard, after three worker kills), each Ready one with its files once on disk and its image
-/// once on its product.
+/// once on its product and every variant decoding to the size its original calls for.
 /// </summary>
 public sealed class FaultRunTests(ReliabilityStorefront storefront, ITestOutputHelper output) : IClassFixture<ReliabilityStorefront>
 {
@@ -26,6 +26,9 @@ public sealed class FaultRunTests(ReliabilityStorefront storefront, ITestOutputH
         BrokerRestart,
         DatabaseRestart,
         UploadApiKill,
+        MySqlKill,
+        BrokerKill,
+        RedisKill,
     }
 
     [Fact]
@@ -55,6 +58,10 @@ public sealed class FaultRunTests(ReliabilityStorefront storefront, ITestOutputH
             .Concat(Enumerable.Repeat(Fault.BrokerRestart, 2))
             .Append(Fault.DatabaseRestart)
             .Append(Fault.UploadApiKill)
+            // SIGKILL of the servers themselves: nothing flushed on the way out, as in a power cut.
+            .Concat(Enumerable.Repeat(Fault.MySqlKill, 2))
+            .Concat(Enumerable.Repeat(Fault.BrokerKill, 2))
+            .Append(Fault.RedisKill)
             .OrderBy(_ => random.Next())
             .ToList();
         var thresholds = faults.Select(_ => (int)(uploads * (0.05 + 0.8 * random.NextDouble()))).Order().ToList();
@@ -118,7 +125,9 @@ public sealed class FaultRunTests(ReliabilityStorefront storefront, ITestOutputH
             $"ImageProcessed applied once {appliedOnce} of {outcome.ReadyForProduct.Count}, repeated deliveries ignored {repeated}, " +
             $"kills {done.GetValueOrDefault(Fault.WorkerKill)}, " +
             $"broker restarts {done.GetValueOrDefault(Fault.BrokerRestart)}, db restarts {done.GetValueOrDefault(Fault.DatabaseRestart)}, " +
-            $"uploadapi kills {done.GetValueOrDefault(Fault.UploadApiKill)}, {clock.Elapsed.TotalSeconds:0} s");
+            $"uploadapi kills {done.GetValueOrDefault(Fault.UploadApiKill)}, mysql kills {done.GetValueOrDefault(Fault.MySqlKill)}, " +
+            $"broker kills {done.GetValueOrDefault(Fault.BrokerKill)}, redis kills {done.GetValueOrDefault(Fault.RedisKill)}, " +
+            $"{clock.Elapsed.TotalSeconds:0} s");
 
         Assert.Equal(0, outcome.Lost);
         Assert.Equal(0, outcome.DuplicatesApplied);
@@ -133,6 +142,7 @@ public sealed class FaultRunTests(ReliabilityStorefront storefront, ITestOutputH
         // Every client got its 202 in the end: faults cost retries, not uploads.
         Assert.Empty(refused);
         Assert.Equal((5, 2, 1, 1), (done[Fault.WorkerKill], done[Fault.BrokerRestart], done[Fault.DatabaseRestart], done[Fault.UploadApiKill]));
+        Assert.Equal((2, 2, 1), (done[Fault.MySqlKill], done[Fault.BrokerKill], done[Fault.RedisKill]));
     }
 
     private async Task<string> InjectAsync(Fault fault, Random random, CancellationToken cancellationToken)
@@ -173,6 +183,27 @@ public sealed class FaultRunTests(ReliabilityStorefront storefront, ITestOutputH
                 await Faults.RestartAsync(app, "mysql");
                 await Faults.WaitUntilRunningAndHealthyAsync(app, ["mysql"], TimeSpan.FromMinutes(1));
                 return "mysql";
+            case Fault.MySqlKill or Fault.BrokerKill or Fault.RedisKill:
+                var (resource, process) = fault switch
+                {
+                    Fault.MySqlKill => ("mysql", "mariadbd"),
+                    Fault.BrokerKill => ("messaging", "beam.smp"),
+                    _ => ("cache", "redis-server"),
+                };
+                // Only the AppHost's supervision brings it back; wait for that before the next fault.
+                await Faults.WaitUntilRunningAndHealthyAsync(app, [resource], TimeSpan.FromMinutes(1));
+                var launcher = Faults.TryFindPid(app, resource);
+                var killed = Faults.KillServer(app, resource, process);
+                using (var back = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+                {
+                    back.CancelAfter(TimeSpan.FromSeconds(90));
+                    while (!(Faults.IsRunningAndHealthy(app, resource) && Faults.TryFindPid(app, resource) is { } now && now != launcher))
+                    {
+                        await Task.Delay(250, back.Token);
+                    }
+                }
+
+                return $"{process}, pid {killed}";
             default:
                 throw new ArgumentOutOfRangeException(nameof(fault));
         }

@@ -25,7 +25,16 @@ public sealed class HostileInputTests(OutageStorefront storefront, ITestOutputHe
     private const string GoodPhoto = "flow-720x1440-portrait.jpg";
 
     /// <param name="Then">For a 202: the state the upload must end in.</param>
-    private sealed record Case(string Endpoint, string Name, int Expected, Func<Context, Task<int>> Send, string? Then = null);
+    /// <param name="Bomb">A decoder bomb: its time to answer and the memory peaks are printed.</param>
+    private sealed record Case(string Endpoint, string Name, int Expected, Func<Context, Task<int>> Send, string? Then = null, bool Bomb = false);
+
+    /// <summary>Made once: packing 520 MB takes a second or two each.</summary>
+    private static class Bombs
+    {
+        public static readonly Lazy<byte[]> ZTxt = new(() => HostileFiles.PngWithCompressedChunk("zTXt", 520L * 1024 * 1024));
+        public static readonly Lazy<byte[]> ITxt = new(() => HostileFiles.PngWithCompressedChunk("iTXt", 520L * 1024 * 1024));
+        public static readonly Lazy<byte[]> ICcp = new(() => HostileFiles.PngWithCompressedChunk("iCCP", 520L * 1024 * 1024));
+    }
 
     private sealed record Context(HttpClient Http, Uri Gateway, Guid ProductId, Guid UploadId, List<Guid> Accepted);
 
@@ -45,9 +54,11 @@ public sealed class HostileInputTests(OutageStorefront storefront, ITestOutputHe
         var rejected = 0;
         var good = new List<Guid>();
         var acceptedBy = new List<(Case Case, Guid Id)>();
+        var bombs = new List<string>();
         foreach (var @case in cases)
         {
             int status;
+            var clock = System.Diagnostics.Stopwatch.StartNew();
             try
             {
                 status = await @case.Send(context);
@@ -67,6 +78,14 @@ public sealed class HostileInputTests(OutageStorefront storefront, ITestOutputHe
             }
 
             Log(line);
+            if (@case.Bomb)
+            {
+                bombs.Add($"{@case.Name}: {status} in {clock.Elapsed.TotalSeconds:0.0} s");
+                if (clock.Elapsed > TimeSpan.FromSeconds(5))
+                {
+                    mismatches.Add($"{line}: answered after {clock.Elapsed.TotalSeconds:0.0} s");
+                }
+            }
 
             // A good request right after: the same endpoint family still works.
             if (@case.Endpoint.StartsWith("POST /api/uploads", StringComparison.Ordinal))
@@ -101,16 +120,28 @@ public sealed class HostileInputTests(OutageStorefront storefront, ITestOutputHe
             .Where(pid => pid is not null)
             .Max(pid => Faults.PeakResidentBytes(pid!.Value));
 
+        var uploadApiPeak = storefront.Services("uploadapi")
+            .Select(w => Faults.TryFindPid(storefront.App, w))
+            .Where(pid => pid is not null)
+            .Max(pid => Faults.PeakResidentBytes(pid!.Value));
+        foreach (var bomb in bombs)
+        {
+            Log($"bomb: {bomb}");
+        }
+
+        Log($"bomb: peak RSS since start: uploadapi {uploadApiPeak / (1024 * 1024)} MB, imageworker {workerPeak / (1024 * 1024)} MB " +
+            $"(limits 512 MB each in compose)");
         Log($"hostile-input: {cases.Count} requests, {rejected} rejected with 4xx, {cases.Count - rejected - serverErrors} accepted by design, " +
             $"{serverErrors} server errors, {crashes} crashes, worker peak RSS {workerPeak / (1024 * 1024)} MB " +
             $"(limit {ReliabilityStorefront.WorkerMemoryLimitBytes / (1024 * 1024)} MB), {goodFinished.Count(u => u.Status == "Ready")}/{good.Count} good uploads ready");
 
-        Assert.True(cases.Count >= 30);
+        Assert.True(cases.Count >= 80, $"only {cases.Count} cases");
         Assert.Empty(mismatches);
         Assert.Equal(0, serverErrors);
         Assert.Equal(0, crashes);
         Assert.All(goodFinished, u => Assert.Equal("Ready", u.Status));
         Assert.InRange(workerPeak, 1, ReliabilityStorefront.WorkerMemoryLimitBytes);
+        Assert.InRange(uploadApiPeak, 1, ReliabilityStorefront.WorkerMemoryLimitBytes);
     }
 
     private static List<Case> Cases()
@@ -140,6 +171,16 @@ public sealed class HostileInputTests(OutageStorefront storefront, ITestOutputHe
             new(uploads, "WebP header claiming a 16384x16384 canvas", 202, c => Upload(c, HostileFiles.WebpClaiming(16_384), "flood.webp"), Then: "Ready"),
             new(uploads, "PNG bomb 20000x20000 (real data, 400 MB unpacked)", 422, c => Upload(c, HostileFiles.PngBomb(20_000), "bomb.png")),
             new(uploads, "PNG bomb 7000x7000 inside the limits", 202, c => Upload(c, HostileFiles.PngBomb(7_000), "bomb.png"), Then: "Ready"),
+            // Decoder bombs: small files that explode inside the decoder, refused from their structure before it runs.
+            new(uploads, "PNG whose zTXt text inflates to 520 MB", 422, c => Upload(c, Bombs.ZTxt.Value, "text-bomb.png"), Bomb: true),
+            new(uploads, "PNG whose iTXt (XMP) text inflates to 520 MB", 422, c => Upload(c, Bombs.ITxt.Value, "xmp-bomb.png"), Bomb: true),
+            new(uploads, "PNG whose iCCP profile inflates to 520 MB", 422, c => Upload(c, Bombs.ICcp.Value, "icc-bomb.png"), Bomb: true),
+            new(uploads, "PNG with 40 zTXt chunks of 1 MB each", 422, c => Upload(c, HostileFiles.PngWithCompressedChunk("zTXt", 1024 * 1024, copies: 40), "many.png"), Bomb: true),
+            new(uploads, "JPEG with 5000 scans", 422, c => Upload(c, HostileFiles.JpegWithScans(5_000), "scans.jpg"), Bomb: true),
+            new(uploads, "PNG with a 100 KB zTXt comment (ordinary)", 202, c => Upload(c, HostileFiles.PngWithCompressedChunk("zTXt", 100 * 1024), "caption.png"), Then: "Ready"),
+            new(uploads, "PNG with an uncompressed iTXt title", 202, c => Upload(c, HostileFiles.PngWithPlainText(), "title.png"), Then: "Ready"),
+            new(uploads, "JPEG with 150 scans (under the cap)", 202, c => Upload(c, HostileFiles.JpegWithScans(150), "scans.jpg"), Then: "Ready"),
+            new(uploads, "progressive JPEG photo", 202, c => Upload(c, File.ReadAllBytes(Corpus.Path("autumn-2560x1600-progressive.jpg")), "autumn.jpg"), Then: "Ready"),
             // Animation (decided in docs/reliability.md): APNG is a PNG whose first frame becomes the
             // variants; ImageSharp 2.1 cannot read an animated WebP, so its header is refused.
             new(uploads, "animated PNG (APNG)", 202, c => Upload(c, HostileFiles.AnimatedPng(), "anim.png"), Then: "Ready"),

@@ -67,6 +67,136 @@ public sealed class OutageTests(OutageStorefront storefront, ITestOutputHelper o
     }
 
     [Fact]
+    public async Task A_broker_killed_with_sigkill_comes_back_by_itself_and_the_uploads_sent_meanwhile_are_ready()
+    {
+        var client = storefront.CreateClient();
+        var photos = Corpus.AllImages();
+        var script = Faults.TryFindPid(storefront.App, "messaging");
+        var beam = Faults.KillServer(storefront.App, "messaging", "beam.smp");
+        var clock = Stopwatch.StartNew();
+
+        var ids = new List<Guid>();
+        for (var i = 0; i < 6; i++)
+        {
+            ids.Add((await client.UploadAcceptedAsync(photos[i % photos.Count])).Id);
+        }
+
+        // Nobody starts it: only the AppHost's supervision can bring it back.
+        using (var wait = new CancellationTokenSource(TimeSpan.FromSeconds(90)))
+        {
+            while (!(Faults.IsRunningAndHealthy(storefront.App, "messaging") && Faults.TryFindPid(storefront.App, "messaging") != script))
+            {
+                await Task.Delay(250, wait.Token);
+            }
+        }
+
+        var back = clock.Elapsed;
+        var finished = await Task.WhenAll(ids.Select(id => client.WaitUntilFinishedAsync(id, Settle)));
+        Log($"broker-killed: beam.smp (pid {beam}) SIGKILLed, broker back by itself in {back.TotalSeconds:0} s, " +
+            $"{ids.Count} uploads sent meanwhile, {finished.Count(u => u.Status == "Ready")} ready");
+        Assert.All(finished, upload => Assert.Equal("Ready", upload.Status));
+    }
+
+    [Fact]
+    public async Task With_redis_down_uploads_get_202_and_are_all_ready_and_product_reads_are_served()
+    {
+        var client = storefront.CreateClient();
+        var product = await client.CreateProductAsync(category: "RedisDown");
+        await Faults.StopAsync(storefront.App, "cache");
+        UploadStream stream;
+        try
+        {
+            stream = await UploadDuringAsync(client, product.Id, RedisFaultLength, uploads: 40);
+        }
+        finally
+        {
+            await Faults.StartAsync(storefront.App, "cache");
+        }
+
+        var finished = await Task.WhenAll(stream.Accepted.Select(id => client.WaitUntilFinishedAsync(id, Settle)));
+        Log($"redis-down: {stream.Sent} uploads during a {RedisFaultLength.TotalSeconds:0} s outage, {finished.Count(u => u.Status == "Ready")} ready, " +
+            $"{finished.Count(u => u.Status == "Failed")} failed, reads served {100.0 * stream.ReadsServed / stream.Reads:0.#}% of {stream.Reads}");
+        Assert.Equal(stream.Sent, stream.Accepted.Count);
+        Assert.All(finished, upload => Assert.Equal("Ready", upload.Status));
+        Assert.Equal(stream.Reads, stream.ReadsServed);
+    }
+
+    [Fact]
+    public async Task With_redis_stalled_uploads_get_202_and_are_all_ready_and_product_reads_are_served()
+    {
+        var client = storefront.CreateClient();
+        var product = await client.CreateProductAsync(category: "RedisStall");
+        // CLIENT PAUSE holds every client's commands unanswered: the connections stay up, replies never come.
+        await Faults.RedisCommandAsync(storefront.App, "CLIENT", "PAUSE", ((int)RedisFaultLength.TotalMilliseconds).ToString(System.Globalization.CultureInfo.InvariantCulture), "ALL");
+        var stream = await UploadDuringAsync(client, product.Id, RedisFaultLength, uploads: 40);
+        // Blocks until the pause is over; then give the services' Redis clients a moment to find it
+        // answering again, so the next test starts with a working cache.
+        await Faults.RedisCommandAsync(storefront.App, "CLIENT", "UNPAUSE");
+        await Task.Delay(TimeSpan.FromSeconds(5));
+
+        var finished = await Task.WhenAll(stream.Accepted.Select(id => client.WaitUntilFinishedAsync(id, Settle)));
+        Log($"redis-stall: {stream.Sent} uploads during a {RedisFaultLength.TotalSeconds:0} s stall (CLIENT PAUSE), {finished.Count(u => u.Status == "Ready")} ready, " +
+            $"{finished.Count(u => u.Status == "Failed")} failed, reads served {100.0 * stream.ReadsServed / stream.Reads:0.#}% of {stream.Reads}" +
+            (stream.Refused.Count == 0 ? "" : $" (not served: {string.Join(", ", stream.Refused)})"));
+        Assert.Equal(stream.Sent, stream.Accepted.Count);
+        Assert.All(finished, upload => Assert.Equal("Ready", upload.Status));
+        Assert.Equal(stream.Reads, stream.ReadsServed);
+    }
+
+    [Fact]
+    public async Task Uploads_made_while_no_worker_runs_wait_past_the_old_retry_budget_and_are_ready_once_one_starts()
+    {
+        var app = storefront.App;
+        var client = storefront.CreateClient();
+        var uploader = new RetryingUploader(client);
+        var workers = storefront.Services("imageworker");
+        var uploadApis = storefront.Services("uploadapi");
+        var photos = Corpus.AllImages();
+        // The old sweeper failed an upload after MaxAttempts publishes, one per pending timeout (+ a sweep).
+        var oldBudget = OutageStorefront.ShortMaxAttempts * (OutageStorefront.ShortPendingTimeout + TimeSpan.FromSeconds(1));
+        var waited = oldBudget * 3;
+        storefront.ShortSweeperBudget = true;
+        try
+        {
+            await RestartByCrashAsync(uploadApis);
+
+            foreach (var worker in workers)
+            {
+                await Faults.StopAsync(app, worker);
+            }
+
+            var ids = new List<Guid>();
+            for (var i = 0; i < 8; i++)
+            {
+                var attempt = await uploader.UploadAsync(await File.ReadAllBytesAsync(photos[i % photos.Count]), Path.GetFileName(photos[i % photos.Count]), null, default);
+                ids.Add(attempt.Id ?? throw new InvalidOperationException($"upload {i} refused: {attempt.LastStatus}"));
+            }
+
+            await Task.Delay(waited);
+            var waiting = await Task.WhenAll(ids.Select(client.GetUploadAsync));
+            await Faults.StartAsync(app, workers[0]);
+            var finished = await Task.WhenAll(ids.Select(id => client.WaitUntilFinishedAsync(id, Settle)));
+
+            Log($"no-worker: {ids.Count} uploads with every worker stopped for {waited.TotalSeconds:0} s (the old budget: {oldBudget.TotalSeconds:0} s), " +
+                $"{waiting.Count(u => u.Status == "Failed")} failed meanwhile, published {waiting.Sum(u => u.Attempts)} times; " +
+                $"one worker started: {finished.Count(u => u.Status == "Ready")} ready, {finished.Count(u => u.Status == "Failed")} failed");
+            Assert.All(waiting, upload => Assert.Equal("Pending", upload.Status));
+            Assert.True(waiting.All(u => u.Attempts > OutageStorefront.ShortMaxAttempts), "the sweeper did not publish past the old cap");
+            Assert.All(finished, upload => Assert.Equal("Ready", upload.Status));
+        }
+        finally
+        {
+            storefront.ShortSweeperBudget = false;
+            await RestartByCrashAsync(uploadApis);
+
+            foreach (var worker in workers.Where(w => !Faults.IsRunningAndHealthy(app, w)))
+            {
+                await Faults.StartAsync(app, worker);
+            }
+        }
+    }
+
+    [Fact]
     public async Task An_image_that_kills_every_worker_that_takes_it_ends_failed_and_the_good_uploads_sent_with_it_are_ready()
     {
         var client = storefront.CreateClient();
@@ -249,6 +379,66 @@ public sealed class OutageTests(OutageStorefront storefront, ITestOutputHelper o
         await Faults.WaitUntilRunningAndHealthyAsync(storefront.App, killed.Select(k => k.Resource), Settle);
         Assert.All(killed, k => Assert.NotEqual(k.Pid, Faults.TryFindPid(storefront.App, k.Resource)));
     }
+
+    /// <summary>
+    /// New settings need a new process. Aspire's restart command can time out on a busy replica,
+    /// so each is killed in turn and brought back by the AppHost's supervision, as after a crash.
+    /// </summary>
+    private async Task RestartByCrashAsync(IEnumerable<string> replicas)
+    {
+        foreach (var replica in replicas)
+        {
+            var pid = Faults.Kill(storefront.App, replica);
+            using var wait = new CancellationTokenSource(Settle);
+            while (!(Faults.IsRunningAndHealthy(storefront.App, replica) && Faults.TryFindPid(storefront.App, replica) is { } now && now != pid))
+            {
+                await Task.Delay(250, wait.Token);
+            }
+        }
+    }
+
+    private static readonly TimeSpan RedisFaultLength = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// Sends <paramref name="uploads"/> uploads spread over <paramref name="length"/>, half for the product,
+    /// reading the product page between them; each upload is sent once (a 202 is what is asked for).
+    /// </summary>
+    private static async Task<UploadStream> UploadDuringAsync(StorefrontClient client, Guid productId, TimeSpan length, int uploads)
+    {
+        var photos = Corpus.AllImages();
+        var accepted = new List<Guid>();
+        int reads = 0, served = 0;
+        var refused = new List<string>();
+        var clock = Stopwatch.StartNew();
+        for (var i = 0; i < uploads; i++)
+        {
+            var photo = photos[i % photos.Count];
+            using (var response = await client.UploadAsync(await File.ReadAllBytesAsync(photo), Path.GetFileName(photo), i % 2 == 0 ? productId : null))
+            {
+                if (response.StatusCode == HttpStatusCode.Accepted)
+                {
+                    accepted.Add((await response.Content.ReadFromJsonAsync<AcceptedUpload>(StorefrontClient.Json))!.Id);
+                }
+            }
+
+            do
+            {
+                reads++;
+                using var read = await client.Http.GetAsync($"/api/inventory/products/{productId}");
+                served += read.StatusCode == HttpStatusCode.OK ? 1 : 0;
+                if (read.StatusCode != HttpStatusCode.OK)
+                {
+                    refused.Add($"{(int)read.StatusCode} at {clock.Elapsed.TotalSeconds:0.0} s");
+                }
+                await Task.Delay(250);
+            }
+            while (clock.Elapsed < length * (i + 1) / uploads);
+        }
+
+        return new UploadStream(uploads, accepted, reads, served, refused);
+    }
+
+    private sealed record UploadStream(int Sent, List<Guid> Accepted, int Reads, int ReadsServed, List<string> Refused);
 
     private static object NewProduct() => new
     {

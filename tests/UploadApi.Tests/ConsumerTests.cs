@@ -93,16 +93,30 @@ public sealed class ConsumerTests(UploadApiFixture fixture)
     }
 
     [Fact]
-    public async Task Ready_after_failed_is_ignored()
+    public async Task A_late_result_after_failed_makes_the_upload_ready_as_the_inventory_shows_it()
+    {
+        var id = await UploadAsync();
+        List<UploadVariant> variants = [new("detail", 1600, 1000, "jpeg", 200000, $"{id}/detail.jpg")];
+
+        Assert.True(await fixture.WithTransitionsAsync(fixture.A, t => t.MarkFailedAsync(id, "No worker finished the image", default)));
+        Assert.True(await fixture.WithTransitionsAsync(fixture.B, t => t.MarkReadyAsync(id, variants, default)));
+        Assert.False(await fixture.WithTransitionsAsync(fixture.A, t => t.MarkFailedAsync(id, "later still", default)));
+
+        var row = await ReadRowAsync(id);
+        Assert.Equal(UploadStatus.Ready, row.Status);
+        Assert.Null(row.Reason);
+        Assert.Equal(variants, row.Variants);
+    }
+
+    [Fact]
+    public async Task Each_start_by_a_worker_counts_once()
     {
         var id = await UploadAsync();
 
-        Assert.True(await fixture.WithTransitionsAsync(fixture.A, t => t.MarkFailedAsync(id, "corrupt", default)));
-        Assert.False(await fixture.WithTransitionsAsync(fixture.B, t => t.MarkReadyAsync(id, [], default)));
+        await fixture.WithTransitionsAsync(fixture.A, t => t.MarkProcessingAsync(id, TimeSpan.FromMinutes(1), default));
+        await fixture.WithTransitionsAsync(fixture.B, t => t.MarkProcessingAsync(id, TimeSpan.FromMinutes(1), default));
 
-        var row = await ReadRowAsync(id);
-        Assert.Equal(UploadStatus.Failed, row.Status);
-        Assert.Equal("corrupt", row.Reason);
+        Assert.Equal(2, (await ReadRowAsync(id)).Starts);
     }
 
     private Task<Upload> ReadRowAsync(Guid id) =>

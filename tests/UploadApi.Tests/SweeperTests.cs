@@ -78,8 +78,21 @@ public sealed class SweeperTests(UploadApiFixture fixture)
         }
 
         Assert.Equal(UploadStatus.Failed, row.Status);
-        Assert.Contains("5 attempts", row.Reason);
+        Assert.Contains("5 starts", row.Reason);
         Assert.Empty(await fixture.Queue.AllForAsync(stuck.Id));
+    }
+
+    [Fact]
+    public async Task An_upload_no_worker_ever_started_is_published_again_past_the_cap_and_never_failed()
+    {
+        var stuck = await InsertStuckAsync(UploadStatus.Pending, attempts: 9, starts: 0);
+
+        var job = Assert.Single(await fixture.Queue.WaitForAsync(stuck.Id));
+
+        Assert.Equal(10, job.Attempt);
+        var row = await ReadRowAsync(stuck.Id);
+        Assert.Equal(UploadStatus.Pending, row.Status);
+        Assert.Null(row.Reason);
     }
 
     [Fact]
@@ -114,7 +127,7 @@ public sealed class SweeperTests(UploadApiFixture fixture)
         Assert.Equal(1, (await ReadRowAsync(id)).Attempts);
     }
 
-    private async Task<Upload> InsertStuckAsync(UploadStatus status, int attempts)
+    private async Task<Upload> InsertStuckAsync(UploadStatus status, int attempts, int? starts = null)
     {
         var now = DateTime.UtcNow;
         var id = Guid.CreateVersion7();
@@ -123,6 +136,7 @@ public sealed class SweeperTests(UploadApiFixture fixture)
             Id = id,
             Status = status,
             Attempts = attempts,
+            Starts = starts ?? attempts,
             Sha256 = new string('0', 64),
             OriginalKey = $"originals/{id}.jpg",
             ContentType = "image/jpeg",

@@ -71,6 +71,9 @@ namespace Reference.UploadApi.Infrastructure.Migrations
                         .HasColumnType("char(64)")
                         .IsFixedLength();
 
+                    b.Property<int>("Starts")
+                        .HasColumnType("int");
+
                     b.Property<string>("Status")
                         .IsRequired()
                         .HasMaxLength(16)

@@ -18,6 +18,16 @@ public sealed class OutageStorefront : ReliabilityStorefront
 
     public Guid PoisonProductId { get; private set; }
 
+    /// <summary>
+    /// While set, UploadApi replicas started from then on sweep every second and allowed the old code a
+    /// budget of seconds (3 publishes, 2 s apart) before failing an upload no worker finished.
+    /// </summary>
+    public bool ShortSweeperBudget { get; set; }
+
+    public const int ShortMaxAttempts = 3;
+
+    public static readonly TimeSpan ShortPendingTimeout = TimeSpan.FromSeconds(2);
+
     /// <summary>Uploads accepted before any worker had ever started.</summary>
     public IReadOnlyList<Guid> EarlyUploads { get; private set; } = [];
 
@@ -25,6 +35,21 @@ public sealed class OutageStorefront : ReliabilityStorefront
 
     protected override void ConfigureMore(IDistributedApplicationTestingBuilder builder)
     {
+        foreach (var api in builder.Resources.OfType<ProjectResource>().Where(p => p.Name.StartsWith("uploadapi-", StringComparison.Ordinal)))
+        {
+            // Read at each start, after (so over) the fixture's own sweeper settings.
+            builder.CreateResourceBuilder(api).WithEnvironment(context =>
+            {
+                if (ShortSweeperBudget)
+                {
+                    context.EnvironmentVariables["Uploads__Sweeper__Interval"] = "00:00:01";
+                    context.EnvironmentVariables["Uploads__Sweeper__PendingTimeout"] = ShortPendingTimeout.ToString("c");
+                    context.EnvironmentVariables["Uploads__Sweeper__ProcessingTimeout"] = "00:00:10";
+                    context.EnvironmentVariables["Uploads__Sweeper__MaxAttempts"] = ShortMaxAttempts.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                }
+            });
+        }
+
         foreach (var worker in builder.Resources.OfType<ProjectResource>().Where(p => p.Name.StartsWith("imageworker-", StringComparison.Ordinal)))
         {
             // Read at each start: the product exists only once the inventory runs.

@@ -190,6 +190,60 @@ public static class Faults
     /// <summary>SIGKILL of the service's own process (not the <c>dotnet run</c> above it); returns its pid.</summary>
     public static int Kill(DistributedApplication app, string resource) => ServiceProcess.KillHard(app, resource);
 
+    /// <summary>
+    /// SIGKILL of a backing server's own process (<c>mariadbd</c>, <c>beam.smp</c>, <c>redis-server</c>),
+    /// wherever it sits below the resource's start script: a crash or the OOM killer hits that one.
+    /// </summary>
+    public static int KillServer(DistributedApplication app, string resource, string processName)
+    {
+        var root = ServiceProcess.Find(app, resource);
+        var pid = Descendants(root).Prepend(root).FirstOrDefault(p => Command(p) == processName);
+        if (pid == 0)
+        {
+            throw new InvalidOperationException($"No {processName} under {resource} (pid {root}).");
+        }
+
+        System.Diagnostics.Process.GetProcessById(pid).Kill();
+        return pid;
+    }
+
+    private static string? Command(int pid)
+    {
+        try
+        {
+            return File.ReadAllText($"/proc/{pid}/comm").Trim();
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
+    private static IEnumerable<int> Descendants(int pid)
+    {
+        IEnumerable<int> children;
+        try
+        {
+            children = Directory.EnumerateDirectories($"/proc/{pid}/task")
+                .SelectMany(task => File.ReadAllText(Path.Combine(task, "children")).Split(' ', StringSplitOptions.RemoveEmptyEntries))
+                .Select(int.Parse)
+                .ToList();
+        }
+        catch (IOException)
+        {
+            yield break;
+        }
+
+        foreach (var child in children)
+        {
+            yield return child;
+            foreach (var grandchild in Descendants(child))
+            {
+                yield return grandchild;
+            }
+        }
+    }
+
     public static bool IsRunningAndHealthy(DistributedApplication app, string resource) =>
         app.ResourceNotifications.TryGetCurrentState(resource, out var current)
         && current.Snapshot.State?.Text == KnownResourceStates.Running
@@ -232,6 +286,27 @@ public static class Faults
             {
                 throw new TimeoutException($"Not Running and Healthy after {timeout}: {string.Join(", ", waiting)}");
             }
+        }
+    }
+
+    /// <summary>Sends one command to the storefront's Redis with <c>redis-cli</c> (installed with redis-server).</summary>
+    public static async Task RedisCommandAsync(DistributedApplication app, params string[] command)
+    {
+        // The connection string reads "127.0.0.1:PORT,password=...".
+        var parts = (await app.GetConnectionStringAsync("cache"))!.Split(',');
+        var port = parts[0].Split(':')[1];
+        var password = parts.Single(p => p.StartsWith("password=", StringComparison.Ordinal))["password=".Length..];
+        var start = new System.Diagnostics.ProcessStartInfo("redis-cli", ["-h", "127.0.0.1", "-p", port, "--no-auth-warning", "-a", password, .. command])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using var cli = System.Diagnostics.Process.Start(start)!;
+        var answer = await cli.StandardOutput.ReadToEndAsync();
+        await cli.WaitForExitAsync();
+        if (cli.ExitCode != 0 || answer.StartsWith("ERR", StringComparison.Ordinal))
+        {
+            throw new InvalidOperationException($"redis-cli {string.Join(' ', command)}: {answer} {await cli.StandardError.ReadToEndAsync()}");
         }
     }
 
