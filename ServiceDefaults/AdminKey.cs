@@ -37,12 +37,7 @@ public static class AdminKey
     /// </summary>
     public static IHostApplicationBuilder RequireAdminKeyConfigured(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddOptions<AdminKeyOptions>()
-            .Configure<Configuration.IConfiguration>((options, configuration) =>
-            {
-                options.AdminKey = configuration[ConfigurationKey];
-                options.PreviousAdminKey = configuration[PreviousConfigurationKey];
-            })
+        builder.Services.AddAdminKeyOptions()
             .Validate(o => !string.IsNullOrEmpty(o.AdminKey),
                 $"{ConfigurationKey} is not set. Run the service from the AppHost (parameter admin-key), or set Auth__AdminKey.")
             .Validate(o => string.IsNullOrEmpty(o.AdminKey) || o.AdminKey.Length >= MinLength,
@@ -57,6 +52,15 @@ public static class AdminKey
             .AddPolicy(Policy, policy => policy.AddAuthenticationSchemes(Scheme).RequireAuthenticatedUser());
         return builder;
     }
+
+    /// <summary>The configured keys, for services that only need to recognise the key (the gateway's budgets).</summary>
+    public static OptionsBuilder<AdminKeyOptions> AddAdminKeyOptions(this IServiceCollection services) =>
+        services.AddOptions<AdminKeyOptions>()
+            .Configure<Configuration.IConfiguration>((options, configuration) =>
+            {
+                options.AdminKey = configuration[ConfigurationKey];
+                options.PreviousAdminKey = configuration[PreviousConfigurationKey];
+            });
 
     /// <summary>True when <paramref name="presented"/> is the current or the previous key.</summary>
     public static bool IsValid(AdminKeyOptions keys, string presented) =>

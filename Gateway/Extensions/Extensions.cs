@@ -28,6 +28,7 @@ public static class Extensions
             kestrel.Limits.MaxRequestBodySize = limits.MaxRequestBodySize;
         });
 
+        services.AddTrustedProxies();
         services.AddGatewayRateLimiting();
         services.AddGatewayRequestTimeouts();
 
@@ -66,6 +67,8 @@ public static class Extensions
     /// <summary>Cross-cutting front-door middleware, in the order a request meets it.</summary>
     public static WebApplication UseFrontDoor(this WebApplication app)
     {
+        // First: the rate limits and HSTS read the client address and scheme it may correct.
+        app.UseTrustedProxies();
         app.UseMiddleware<SecurityHeadersMiddleware>();
         app.UseResponseCompression();
         app.UseRateLimiter();
