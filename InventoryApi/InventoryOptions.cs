@@ -14,6 +14,12 @@ public sealed class InventoryOptions
     /// <summary>A backstop: every write invalidates what it changed long before this.</summary>
     public TimeSpan CacheTtl { get; set; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>
+    /// At most this many list pages are stored in Redis per <see cref="CacheTtl"/>, whatever the queries: past
+    /// it, lists are read from MySQL, so no stream of distinct searches can fill Redis.
+    /// </summary>
+    public int MaxCachedLists { get; set; } = 2000;
+
     /// <summary>How long a Pending reservation holds stock.</summary>
     public TimeSpan ReservationTtl { get; set; } = TimeSpan.FromMinutes(15);
 

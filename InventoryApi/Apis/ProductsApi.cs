@@ -12,6 +12,7 @@ public static class ProductsApi
 {
     public const int DefaultPageSize = 24;
     public const int MaxPageSize = 100;
+    private const int MinQueryLength = 2;
     private const int MaxQueryLength = 100;
 
     public static IEndpointRouteBuilder MapProductsApi(this IEndpointRouteBuilder app)
@@ -47,9 +48,9 @@ public static class ProductsApi
             errors["pageSize"] = [$"Must be between 1 and {MaxPageSize}."];
         }
 
-        if (q is { Length: > MaxQueryLength })
+        if (ProductListKey.Normalise(q) is { Length: < MinQueryLength or > MaxQueryLength })
         {
-            errors["q"] = [$"At most {MaxQueryLength} characters."];
+            errors["q"] = [$"Between {MinQueryLength} and {MaxQueryLength} characters."];
         }
 
         if (category is { Length: > MaxQueryLength })
@@ -64,12 +65,11 @@ public static class ProductsApi
 
         var pageNumber = page ?? 1;
         var size = pageSize ?? DefaultPageSize;
-        category = string.IsNullOrWhiteSpace(category) ? null : category.Trim();
-        q = string.IsNullOrWhiteSpace(q) ? null : q.Trim();
+        category = ProductListKey.Normalise(category);
+        q = ProductListKey.Normalise(q);
 
-        // Escaped, so no category and search text can run together into another pair's key.
-        var key = $"products:{pageNumber}:{size}:{Uri.EscapeDataString(category ?? "")}:{Uri.EscapeDataString(q ?? "")}";
-        var result = await services.Cache.GetListAsync(key, async ct =>
+        var key = ProductListKey.For(pageNumber, size, category, q);
+        var result = await services.Cache.GetProductListAsync(key, async ct =>
         {
             var query = services.Db.Products.AsNoTracking();
             if (category is not null)

@@ -28,11 +28,21 @@ public sealed class ProductCache(
     // The version in the prefix retires every entry when the shape of what is cached changes.
     private const string Prefix = "inventory:v1:";
     private const string ListsGenerationKey = Prefix + "gen:lists";
+    private const string ListsStoredKey = Prefix + "lists-stored";
 
     // One round trip: the generation and the entry stored under it.
     private const string ReadScript = """
         local generation = redis.call('GET', KEYS[1]) or '0'
         return { generation, redis.call('GET', ARGV[1] .. generation) }
+        """;
+
+    // Counts list entries stored in the current window (CacheTtl long, so at most two windows' worth live at once).
+    private const string StoreListScript = """
+        local stored = redis.call('INCR', KEYS[1])
+        if stored == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[3]) end
+        if stored > tonumber(ARGV[4]) then return 0 end
+        redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
+        return 1
         """;
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
@@ -50,7 +60,12 @@ public sealed class ProductCache(
     /// <param name="query">What identifies the list (page, size, filters); part of the key.</param>
     public Task<T?> GetListAsync<T>(string query, Func<CancellationToken, Task<T?>> load, CancellationToken cancellationToken)
         where T : class =>
-        GetOrLoadAsync(ListsGenerationKey, $"{Prefix}list:{query}:", load, bypass: _pendingLists, cancellationToken);
+        GetOrLoadAsync(ListsGenerationKey, $"{Prefix}list:{query}:", load, bypass: _pendingLists, cancellationToken, boundedList: true);
+
+    /// <summary>A page of the product list; read straight from MySQL when <paramref name="key"/> says it is not cached.</summary>
+    public Task<T?> GetProductListAsync<T>(ProductListKey key, Func<CancellationToken, Task<T?>> load, CancellationToken cancellationToken)
+        where T : class =>
+        key.Cacheable ? GetListAsync(key.Value, load, cancellationToken) : load(cancellationToken);
 
     /// <summary>
     /// The id last seen for a SKU, or null. Only a hint: a SKU can move to another product, so the
@@ -143,7 +158,9 @@ public sealed class ProductCache(
 
     public async Task<TimeSpan> PingAsync() => await redis.GetDatabase().PingAsync();
 
-    private async Task<T?> GetOrLoadAsync<T>(string generationKey, string entryPrefix, Func<CancellationToken, Task<T?>> load, bool bypass, CancellationToken cancellationToken)
+    private async Task<T?> GetOrLoadAsync<T>(
+        string generationKey, string entryPrefix, Func<CancellationToken, Task<T?>> load, bool bypass, CancellationToken cancellationToken,
+        bool boundedList = false)
         where T : class
     {
         // Bypassed too while this replica still owes Redis an invalidation for the entry.
@@ -179,8 +196,17 @@ public sealed class ProductCache(
         {
             try
             {
-                await redis.GetDatabase().StringSetAsync(
-                    entryPrefix + generation, JsonSerializer.SerializeToUtf8Bytes(value, Json), options.Value.CacheTtl);
+                var bytes = JsonSerializer.SerializeToUtf8Bytes(value, Json);
+                var ttl = options.Value.CacheTtl;
+                if (boundedList)
+                {
+                    await redis.GetDatabase().ScriptEvaluateAsync(StoreListScript, [ListsStoredKey, entryPrefix + generation],
+                        [bytes, (long)ttl.TotalMilliseconds, (long)ttl.TotalMilliseconds, options.Value.MaxCachedLists]);
+                }
+                else
+                {
+                    await redis.GetDatabase().StringSetAsync(entryPrefix + generation, bytes, ttl);
+                }
             }
             catch (Exception e) when (IsRedisFailure(e))
             {
