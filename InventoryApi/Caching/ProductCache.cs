@@ -233,6 +233,8 @@ public sealed class ProductCache(
 
     private static string ProductGenerationKey(Guid productId) => $"{Prefix}gen:product:{productId:N}";
 
-    // A timeout is not a RedisException (it derives from TimeoutException), and a slow Redis is the common failure.
-    private static bool IsRedisFailure(Exception e) => e is RedisException or RedisTimeoutException or ObjectDisposedException;
+    // A timeout is not a RedisException (it derives from TimeoutException), and a slow Redis is the common failure;
+    // a stalled one also cancels commands when the multiplexer drops its dead socket.
+    private static bool IsRedisFailure(Exception e) =>
+        e is RedisException or RedisTimeoutException or ObjectDisposedException or TaskCanceledException;
 }
