@@ -40,6 +40,9 @@ public sealed class GatewayOptions
     /// <summary>Rate limiter policy <c>api</c> for a request with a valid admin key, per key.</summary>
     public RateLimit AdminApiRateLimit { get; set; } = new() { PermitLimit = 600, Window = TimeSpan.FromSeconds(10) };
 
+    /// <summary>Rate limiter policy <c>events</c>: upload status streams one client may hold open at once.</summary>
+    public int EventStreamsPerClient { get; set; } = 8;
+
     /// <summary>Requests in flight at once, whatever their addresses; past it (and the queue) 503.</summary>
     public int MaxConcurrentRequests { get; set; } = 1000;
 

@@ -20,6 +20,7 @@ public static class GatewayRateLimiting
 {
     public const string ApiPolicy = "api";
     public const string UploadsPolicy = "uploads";
+    public const string EventsPolicy = "events";
 
     public static IServiceCollection AddGatewayRateLimiting(this IServiceCollection services)
     {
@@ -29,6 +30,7 @@ public static class GatewayRateLimiting
             options.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
             options.AddPolicy(ApiPolicy, context => PerClient(context, o => o.ApiRateLimit, o => o.AdminApiRateLimit));
             options.AddPolicy(UploadsPolicy, context => PerClient(context, o => o.UploadRateLimit, o => o.AdminUploadRateLimit));
+            options.AddPolicy(EventsPolicy, StreamsPerClient);
             options.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(InFlight);
             options.OnRejected = WriteRejection;
         });
@@ -76,6 +78,17 @@ public static class GatewayRateLimiting
         });
     }
 
+    /// <summary>Status streams stay open for minutes: a client may hold only a few at once.</summary>
+    private static RateLimitPartition<string> StreamsPerClient(HttpContext context)
+    {
+        var options = context.RequestServices.GetRequiredService<IOptions<GatewayOptions>>().Value;
+        return RateLimitPartition.GetConcurrencyLimiter(ClientBucket(context.Connection.RemoteIpAddress), _ => new ConcurrencyLimiterOptions
+        {
+            PermitLimit = options.EventStreamsPerClient,
+            QueueLimit = 0,
+        });
+    }
+
     private static RateLimitPartition<string> InFlight(HttpContext context)
     {
         // Probes must answer while the gateway is busy, or it would be restarted for being busy.
@@ -96,9 +109,10 @@ public static class GatewayRateLimiting
     private static async ValueTask WriteRejection(OnRejectedContext rejected, CancellationToken cancellationToken)
     {
         var http = rejected.HttpContext;
-        // Only the per-client windows know when a permit comes back; the in-flight cap does not.
-        var perClient = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait);
-        var seconds = perClient ? Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)) : 1;
+        // Only the per-client windows know when a permit comes back; the concurrency caps do not.
+        var window = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait);
+        var perClient = window || http.GetEndpoint()?.Metadata.GetMetadata<Yarp.ReverseProxy.Model.RouteModel>()?.Config.RateLimiterPolicy == EventsPolicy;
+        var seconds = window ? Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)) : 5;
         var status = perClient ? StatusCodes.Status429TooManyRequests : StatusCodes.Status503ServiceUnavailable;
         http.Response.StatusCode = status;
         http.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);

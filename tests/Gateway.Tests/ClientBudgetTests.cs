@@ -150,6 +150,40 @@ public sealed class ClientBudgetTests(BackendFixture backends, ITestOutputHelper
     }
 
     [Fact]
+    public async Task A_client_may_hold_only_a_few_status_streams_open_while_another_client_still_gets_one()
+    {
+        using var gateway = new GatewayHost([backends.Inventory], [backends.Uploads], new Dictionary<string, string?>
+        {
+            ["Gateway:TrustedProxies:0"] = "127.0.0.1",
+            ["Gateway:EventStreamsPerClient"] = "2",
+        });
+        using var client = gateway.CreateRealClient();
+
+        var open = new List<HttpResponseMessage>();
+        for (var i = 0; i < 2; i++)
+        {
+            open.Add(await StreamAsFromAsync(client, $"flood-{i}", "198.51.100.20"));
+        }
+
+        using var third = await StreamAsFromAsync(client, "flood-2", "198.51.100.20");
+        using var otherClient = await StreamAsFromAsync(client, "other", "198.51.100.21");
+
+        output.WriteLine($"streams from one client: {string.Join(", ", open.Select(r => (int)r.StatusCode))}, then {(int)third.StatusCode}; another client: {(int)otherClient.StatusCode}");
+        Assert.All(open, r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
+        Assert.Equal(HttpStatusCode.TooManyRequests, third.StatusCode);
+        Assert.Equal("application/problem+json", third.Content.Headers.ContentType!.MediaType);
+        Assert.Equal(HttpStatusCode.OK, otherClient.StatusCode);
+        open.ForEach(r => r.Dispose());
+    }
+
+    private static async Task<HttpResponseMessage> StreamAsFromAsync(HttpClient client, string id, string forwardedFor)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, $"/api/uploads/{id}/events?pauseMs=10000");
+        request.Headers.Add("X-Forwarded-For", forwardedFor);
+        return await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+    }
+
+    [Fact]
     public async Task HSTS_is_sent_only_when_a_trusted_proxy_says_the_request_came_over_TLS()
     {
         using var untrusted = new GatewayHost([backends.Inventory], [backends.Uploads], new Dictionary<string, string?>
