@@ -28,8 +28,9 @@ public static class UploadsApi
 
     public static IEndpointRouteBuilder MapUploadsApi(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/api/uploads");
-        api.MapPost("", CreateUpload).RequireAdminKey();
+        // The uploader is the admin: their uploads, statuses and streams are nobody else's business.
+        var api = app.MapGroup("/api/uploads").RequireAdminKey();
+        api.MapPost("", CreateUpload);
         api.MapGet("", ListUploads);
         api.MapGet("/{id:guid}", GetUpload);
         api.MapGet("/{id:guid}/events", StreamEvents);

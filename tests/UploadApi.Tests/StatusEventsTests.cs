@@ -16,7 +16,7 @@ public sealed class StatusEventsTests(UploadApiFixture fixture)
     public async Task A_client_on_one_replica_sees_every_change_made_on_the_other_and_the_stream_ends_at_ready()
     {
         var id = await UploadAsync();
-        using var clientOnA = fixture.A.CreateClient();
+        using var clientOnA = fixture.AdminClient(fixture.A);
         using var response = await clientOnA.GetAsync($"/api/uploads/{id}/events", HttpCompletionOption.ResponseHeadersRead);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
@@ -47,7 +47,7 @@ public sealed class StatusEventsTests(UploadApiFixture fixture)
     {
         var id = await UploadAsync();
         await fixture.WithTransitionsAsync(fixture.A, t => t.MarkFailedAsync(id, "Not an image after all.", default));
-        using var client = fixture.B.CreateClient();
+        using var client = fixture.AdminClient(fixture.B);
 
         using var response = await client.GetAsync($"/api/uploads/{id}/events", HttpCompletionOption.ResponseHeadersRead);
         using var events = new EventStreamReader(await response.Content.ReadAsStreamAsync());
@@ -64,6 +64,7 @@ public sealed class StatusEventsTests(UploadApiFixture fixture)
         var id = await UploadAsync();
         await using var quickKeepAlive = fixture.A.WithWebHostBuilder(b => b.UseSetting("Uploads:EventsKeepAlive", "00:00:00.200"));
         using var client = quickKeepAlive.CreateClient();
+        client.DefaultRequestHeaders.Add("X-Api-Key", UploadApiFixture.AdminKey);
 
         using var response = await client.GetAsync($"/api/uploads/{id}/events", HttpCompletionOption.ResponseHeadersRead);
         using var events = new EventStreamReader(await response.Content.ReadAsStreamAsync());
@@ -80,6 +81,7 @@ public sealed class StatusEventsTests(UploadApiFixture fixture)
             .UseSetting("Uploads:EventsKeepAlive", "00:00:00.200")
             .UseSetting("Uploads:EventsMaxLifetime", "00:00:01"));
         using var client = shortLived.CreateClient();
+        client.DefaultRequestHeaders.Add("X-Api-Key", UploadApiFixture.AdminKey);
         var started = DateTime.UtcNow;
 
         using var response = await client.GetAsync($"/api/uploads/{id}/events", HttpCompletionOption.ResponseHeadersRead);
@@ -115,7 +117,7 @@ public sealed class StatusEventsTests(UploadApiFixture fixture)
     [Fact]
     public async Task Events_of_an_unknown_upload_are_404()
     {
-        using var client = fixture.A.CreateClient();
+        using var client = fixture.AdminClient(fixture.A);
 
         var response = await client.GetAsync($"/api/uploads/{Guid.NewGuid()}/events");
 
