@@ -45,6 +45,8 @@ builder.AddProject<Projects.Gateway>("gateway", launchProfileName: null)
     // Aspire turns forwarded headers on for every project; the gateway is the edge and must take the
     // client address from the connection, or a client could choose its own rate-limit bucket.
     .WithEnvironment("ASPNETCORE_FORWARDEDHEADERS_ENABLED", "false")
+    // Only to recognise the admin, whose budget is its own (Gateway:AdminUploadRateLimit).
+    .WithEnvironment("Auth__AdminKey", adminKey)
     .WithReplicaReferences("inventoryapi", inventoryApi)
     .WithReplicaReferences("uploadapi", uploadApi)
     .WithEnvironment("Uploads__MaxBytes", maxUploadBytes)

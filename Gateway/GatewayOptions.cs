@@ -32,6 +32,30 @@ public sealed class GatewayOptions
     public RateLimit UploadRateLimit { get; set; } = new() { PermitLimit = 20, Window = TimeSpan.FromMinutes(1) };
 
     /// <summary>
+    /// Rate limiter policy <c>uploads</c> for a request with a valid admin key, per key: bulk-uploading a
+    /// catalogue's photos is a normal admin task.
+    /// </summary>
+    public RateLimit AdminUploadRateLimit { get; set; } = new() { PermitLimit = 600, Window = TimeSpan.FromMinutes(1) };
+
+    /// <summary>Rate limiter policy <c>api</c> for a request with a valid admin key, per key.</summary>
+    public RateLimit AdminApiRateLimit { get; set; } = new() { PermitLimit = 600, Window = TimeSpan.FromSeconds(10) };
+
+    /// <summary>Rate limiter policy <c>events</c>: upload status streams one client may hold open at once.</summary>
+    public int EventStreamsPerClient { get; set; } = 8;
+
+    /// <summary>Requests in flight at once, whatever their addresses; past it (and the queue) 503.</summary>
+    public int MaxConcurrentRequests { get; set; } = 1000;
+
+    /// <summary>Requests that wait for a free slot when <see cref="MaxConcurrentRequests"/> are in flight.</summary>
+    public int ConcurrentRequestQueue { get; set; } = 200;
+
+    /// <summary>
+    /// Addresses (<c>10.0.0.5</c>) or networks (<c>10.89.0.0/16</c>) of the proxies whose
+    /// <c>X-Forwarded-For</c> and <c>X-Forwarded-Proto</c> are believed. Empty (the default): nobody's.
+    /// </summary>
+    public List<string> TrustedProxies { get; set; } = [];
+
+    /// <summary>
     /// How many destinations a request may try when its connection fails: any request whose connection
     /// was refused, and a GET or HEAD whose connection failed later (see <c>SafeRequestRetry</c>).
     /// </summary>

@@ -29,6 +29,7 @@ public static class GatewayServices
             kestrel.Limits.MaxRequestBodySize = limits.MaxRequestBodySize;
         });
 
+        services.AddTrustedProxies();
         services.AddGatewayRateLimiting();
         services.AddGatewayRequestTimeouts();
 
@@ -68,6 +69,8 @@ public static class GatewayServices
     /// <summary>Cross-cutting front-door middleware, in the order a request meets it.</summary>
     public static WebApplication UseFrontDoor(this WebApplication app)
     {
+        // First: the rate limits and HSTS read the client address and scheme it may correct.
+        app.UseTrustedProxies();
         app.UseMiddleware<SecurityHeadersMiddleware>();
         app.UseResponseCompression();
         app.UseRateLimiter();

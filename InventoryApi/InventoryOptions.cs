@@ -20,6 +20,12 @@ public sealed class InventoryOptions
     /// </summary>
     public TimeSpan ListCacheTtl { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// At most this many list pages are stored in Redis per <see cref="CacheTtl"/>, whatever the queries: past
+    /// it, lists are read from MySQL, so no stream of distinct searches can fill Redis.
+    /// </summary>
+    public int MaxCachedLists { get; set; } = 2000;
+
     /// <summary>How long a Pending reservation holds stock.</summary>
     public TimeSpan ReservationTtl { get; set; } = TimeSpan.FromMinutes(15);
 

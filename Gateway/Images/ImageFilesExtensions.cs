@@ -9,6 +9,17 @@ namespace Microsoft.Extensions.Hosting;
 public static class ImageFilesExtensions
 {
     /// <summary>
+    /// Only what the worker writes: any other file that lands under the variants folder (an HTML or
+    /// SVG page a browser would run as this origin) is 404, never served with a type of its own.
+    /// </summary>
+    private static readonly FileExtensionContentTypeProvider VariantContentTypes = new(new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)
+    {
+        [".jpg"] = "image/jpeg",
+        [".png"] = "image/png",
+        [".webp"] = "image/webp",
+    });
+
+    /// <summary>
     /// <c>/images/{uploadId}/{variant}.{ext}</c> straight from <c>Storage:Root/variants</c>. The
     /// provider's root is the variants folder, so originals (which may carry GPS EXIF) cannot be
     /// named at all; <see cref="PhysicalFileProvider"/> refuses <c>..</c> and rooted paths, and
@@ -26,7 +37,7 @@ public static class ImageFilesExtensions
         var files = new StaticFileOptions
         {
             FileProvider = new PhysicalFileProvider(variants, ExclusionFilters.Sensitive),
-            ContentTypeProvider = new FileExtensionContentTypeProvider(),
+            ContentTypeProvider = VariantContentTypes,
             ServeUnknownFileTypes = false,
             OnPrepareResponse = file =>
                 // Keys contain the upload id, so a key's bytes never change: cache for a year.

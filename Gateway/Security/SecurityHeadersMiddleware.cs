@@ -2,7 +2,8 @@ namespace Reference.Gateway.Security;
 
 /// <summary>
 /// Browser hardening headers on every response, proxied ones included, and no header that names
-/// the server software (Kestrel's own is off; a backend's <c>Server</c> is dropped here).
+/// the server software (Kestrel's own is off; a backend's <c>Server</c> is dropped here). HSTS only
+/// over TLS.
 /// </summary>
 public sealed class SecurityHeadersMiddleware(RequestDelegate next)
 {
@@ -15,11 +16,19 @@ public sealed class SecurityHeadersMiddleware(RequestDelegate next)
     {
         context.Response.OnStarting(static state =>
         {
-            var headers = ((HttpResponse)state).Headers;
+            var response = (HttpResponse)state;
+            var headers = response.Headers;
             headers.XContentTypeOptions = "nosniff";
             headers.XFrameOptions = "DENY";
             headers.ContentSecurityPolicy = ContentSecurityPolicy;
             headers["Referrer-Policy"] = "strict-origin-when-cross-origin";
+            // HTTPS here means TLS this gateway saw, or a trusted proxy's X-Forwarded-Proto: a client
+            // on plain HTTP cannot make the browser pin a host it does not serve over TLS.
+            if (response.HttpContext.Request.IsHttps)
+            {
+                headers.StrictTransportSecurity = "max-age=31536000";
+            }
+
             headers.Remove("Server");
             headers.Remove("X-Powered-By");
             return Task.CompletedTask;

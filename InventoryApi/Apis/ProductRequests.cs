@@ -1,3 +1,4 @@
+using Reference.InventoryApi.Caching;
 using System.Text.RegularExpressions;
 using Reference.InventoryApi.Infrastructure.EntityConfigurations;
 
@@ -95,6 +96,7 @@ public static class ProductListQuery
 {
     public const int DefaultPageSize = 24;
     public const int MaxPageSize = 100;
+    private const int MinQueryLength = 2;
     private const int MaxQueryLength = 100;
 
     public static Dictionary<string, string[]> Validate(int? page, int? pageSize, string? category, string? q)
@@ -110,9 +112,9 @@ public static class ProductListQuery
             errors["pageSize"] = [$"Must be between 1 and {MaxPageSize}."];
         }
 
-        if (q is { Length: > MaxQueryLength })
+        if (ProductListKey.Normalise(q) is { Length: < MinQueryLength or > MaxQueryLength })
         {
-            errors["q"] = [$"At most {MaxQueryLength} characters."];
+            errors["q"] = [$"Between {MinQueryLength} and {MaxQueryLength} characters."];
         }
 
         if (category is { Length: > MaxQueryLength })

@@ -39,12 +39,11 @@ public static class ProductsApi
 
         var pageNumber = page ?? 1;
         var size = pageSize ?? ProductListQuery.DefaultPageSize;
-        category = string.IsNullOrWhiteSpace(category) ? null : category.Trim();
-        q = string.IsNullOrWhiteSpace(q) ? null : q.Trim();
+        category = ProductListKey.Normalise(category);
+        q = ProductListKey.Normalise(q);
 
-        // Escaped, so no category and search text can run together into another pair's key.
-        var key = $"products:{pageNumber}:{size}:{Uri.EscapeDataString(category ?? "")}:{Uri.EscapeDataString(q ?? "")}";
-        var result = await services.Cache.GetListAsync(key, async ct =>
+        var key = ProductListKey.For(pageNumber, size, category, q);
+        var result = await services.Cache.GetProductListAsync(key, async ct =>
         {
             var query = services.Db.Products.AsNoTracking();
             if (category is not null)

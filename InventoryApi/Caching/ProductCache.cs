@@ -19,11 +19,21 @@ public sealed class ProductCache(
     // The version in the prefix retires every entry when the shape of what is cached changes.
     private const string Prefix = "inventory:v1:";
     private const string ListsGenerationKey = Prefix + "gen:lists";
+    private const string ListsStoredKey = Prefix + "lists-stored";
 
     // One round trip: the generation and the entry stored under it.
     private const string ReadScript = """
         local generation = redis.call('GET', KEYS[1]) or '0'
         return { generation, redis.call('GET', ARGV[1] .. generation) }
+        """;
+
+    // Counts list entries stored in the current window (CacheTtl long, so at most two windows' worth live at once).
+    private const string StoreListScript = """
+        local stored = redis.call('INCR', KEYS[1])
+        if stored == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[3]) end
+        if stored > tonumber(ARGV[4]) then return 0 end
+        redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
+        return 1
         """;
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
@@ -41,7 +51,12 @@ public sealed class ProductCache(
     /// <param name="query">What identifies the list (page, size, filters); part of the key.</param>
     public Task<T?> GetListAsync<T>(string query, Func<CancellationToken, Task<T?>> load, CancellationToken cancellationToken)
         where T : class =>
-        GetOrLoadAsync(ListsGenerationKey, $"{Prefix}list:{query}:", load, bypass: _pendingLists, cancellationToken, options.Value.ListCacheTtl);
+        GetOrLoadAsync(ListsGenerationKey, $"{Prefix}list:{query}:", load, bypass: _pendingLists, cancellationToken, options.Value.ListCacheTtl, boundedList: true);
+
+    /// <summary>A page of the product list; read straight from MySQL when <paramref name="key"/> says it is not cached.</summary>
+    public Task<T?> GetProductListAsync<T>(ProductListKey key, Func<CancellationToken, Task<T?>> load, CancellationToken cancellationToken)
+        where T : class =>
+        key.Cacheable ? GetListAsync(key.Value, load, cancellationToken) : load(cancellationToken);
 
     /// <summary>
     /// The id last seen for a SKU, or null. Only a hint: a SKU can move to another product, so the
@@ -137,7 +152,8 @@ public sealed class ProductCache(
     public async Task<TimeSpan> PingAsync() => await redis.GetDatabase().PingAsync();
 
     private async Task<T?> GetOrLoadAsync<T>(
-        string generationKey, string entryPrefix, Func<CancellationToken, Task<T?>> load, bool bypass, CancellationToken cancellationToken, TimeSpan? ttl = null)
+        string generationKey, string entryPrefix, Func<CancellationToken, Task<T?>> load, bool bypass, CancellationToken cancellationToken,
+        TimeSpan? ttl = null, bool boundedList = false)
         where T : class
     {
         // Bypassed too while this replica still owes Redis an invalidation for the entry.
@@ -173,8 +189,17 @@ public sealed class ProductCache(
         {
             try
             {
-                await redis.GetDatabase().StringSetAsync(
-                    entryPrefix + generation, JsonSerializer.SerializeToUtf8Bytes(value, Json), ttl ?? options.Value.CacheTtl);
+                var bytes = JsonSerializer.SerializeToUtf8Bytes(value, Json);
+                var lifetime = ttl ?? options.Value.CacheTtl;
+                if (boundedList)
+                {
+                    await redis.GetDatabase().ScriptEvaluateAsync(StoreListScript, [ListsStoredKey, entryPrefix + generation],
+                        [bytes, (long)lifetime.TotalMilliseconds, (long)lifetime.TotalMilliseconds, options.Value.MaxCachedLists]);
+                }
+                else
+                {
+                    await redis.GetDatabase().StringSetAsync(entryPrefix + generation, bytes, lifetime);
+                }
             }
             catch (Exception e) when (IsRedisFailure(e))
             {
@@ -201,6 +226,8 @@ public sealed class ProductCache(
 
     private static string ProductGenerationKey(Guid productId) => $"{Prefix}gen:product:{productId:N}";
 
-    // A timeout is not a RedisException (it derives from TimeoutException), and a slow Redis is the common failure.
-    private static bool IsRedisFailure(Exception e) => e is RedisException or RedisTimeoutException or ObjectDisposedException;
+    // A timeout is not a RedisException (it derives from TimeoutException), and a slow Redis is the common failure;
+    // a stalled one also cancels commands when the multiplexer drops its dead socket.
+    private static bool IsRedisFailure(Exception e) =>
+        e is RedisException or RedisTimeoutException or ObjectDisposedException or TaskCanceledException;
 }

@@ -18,8 +18,9 @@ public static class UploadsApi
 
     public static IEndpointRouteBuilder MapUploadsApi(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/api/uploads");
-        api.MapPost("", CreateUpload).RequireAdminKey();
+        // The uploader is the admin: their uploads, statuses and streams are nobody else's business.
+        var api = app.MapGroup("/api/uploads").RequireAdminKey();
+        api.MapPost("", CreateUpload);
         api.MapGet("", ListUploads);
         api.MapGet("/{id:guid}", GetUpload);
         api.MapGet("/{id:guid}/events", StreamEvents);
@@ -83,7 +84,9 @@ public static class UploadsApi
         Guid id, HttpContext http, UploadDbContext db, UploadStatusFeed feed, IOptions<UploadOptions> options,
         IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json)
     {
-        var cancellationToken = http.RequestAborted;
+        using var lifetime = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted);
+        lifetime.CancelAfter(options.Value.EventsMaxLifetime);
+        var cancellationToken = lifetime.Token;
         // Watch before the first read, so a change between the two is not missed.
         using var watch = feed.Watch(id);
         var upload = await db.Uploads.AsNoTracking().FirstOrDefaultAsync(u => u.Id == id, cancellationToken);
@@ -125,7 +128,7 @@ public static class UploadsApi
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            // The client went away.
+            // The client went away, or the stream reached its maximum lifetime.
         }
     }
 

@@ -56,7 +56,7 @@ public sealed class UploadTransitions(UploadDbContext db, UploadStatusFeed feed,
     public async Task<bool> MarkFailedAsync(Guid id, string reason, CancellationToken cancellationToken)
     {
         var now = Now();
-        reason = Truncate(reason);
+        reason = Truncate(FailureReason.WithoutPaths(reason));
         var changed = await db.Uploads
             .Where(u => u.Id == id && (u.Status == UploadStatus.Pending || u.Status == UploadStatus.Processing))
             .ExecuteUpdateAsync(set => set

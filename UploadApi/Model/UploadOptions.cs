@@ -21,6 +21,9 @@ public sealed class UploadOptions
 
     /// <summary>Between two keep-alive comments on an event stream; each one also re-reads the row.</summary>
     public TimeSpan EventsKeepAlive { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>An event stream ends after this long whatever the upload's state; a client that still cares reconnects.</summary>
+    public TimeSpan EventsMaxLifetime { get; set; } = TimeSpan.FromMinutes(10);
 }
 
 /// <summary>The <c>Uploads:Sweeper</c> configuration section.</summary>

@@ -43,7 +43,7 @@ public sealed class PersistenceTests : IAsyncLifetime
 
     private async Task<DistributedApplication> StartBackingOnlyAsync()
     {
-        var app = await StorefrontHost.StartAsync(_dataDirectory, "persistence-admin-key", builder =>
+        var app = await StorefrontHost.StartAsync(_dataDirectory, "persistence-admin-key-0123456789abcdef", builder =>
         {
             // The services are not needed to prove the servers keep their data.
             foreach (var project in builder.Resources.OfType<ProjectResource>().ToList())

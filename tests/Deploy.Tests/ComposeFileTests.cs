@@ -12,7 +12,7 @@ public sealed class ComposeFileTests
         ["MYSQL_PASSWORD"] = "mysql-secret",
         ["CACHE_PASSWORD"] = "cache-secret",
         ["MESSAGING_PASSWORD"] = "messaging-secret",
-        ["ADMIN_KEY"] = "admin-secret",
+        ["ADMIN_KEY"] = "admin-secret-0123456789abcdef0123456789",
     };
 
     private readonly ComposeFile compose = ComposeFile.Load(Secrets);
@@ -42,20 +42,20 @@ public sealed class ComposeFileTests
     }
 
     [Fact]
-    public void The_gateway_trusts_X_Forwarded_For_only_in_the_default_setup_where_nothing_but_a_local_proxy_reaches_it()
+    public void The_gateway_trusts_X_Forwarded_For_from_nobody_unless_a_proxy_is_named()
     {
         var gateway = compose.Services["gateway"];
-        var facingTheInternet = ComposeFile.Load(new Dictionary<string, string>(Secrets)
+        var behindCaddy = ComposeFile.Load(new Dictionary<string, string>(Secrets)
         {
-            ["GATEWAY_BIND"] = "0.0.0.0",
-            ["GATEWAY_BEHIND_PROXY"] = "false",
+            ["GATEWAY_TRUSTED_PROXY"] = "172.18.0.1",
         }).Services["gateway"];
 
         Assert.StartsWith("127.0.0.1:", Assert.Single(gateway.Ports));
-        Assert.Equal("true", gateway.Environment["ASPNETCORE_FORWARDEDHEADERS_ENABLED"]);
-        Assert.Equal("false", facingTheInternet.Environment["ASPNETCORE_FORWARDEDHEADERS_ENABLED"]);
-        Assert.All(compose.Services.Values.Where(s => s.Name != "gateway"), service =>
-            Assert.DoesNotContain("ASPNETCORE_FORWARDEDHEADERS_ENABLED", service.Environment.Keys));
+        Assert.Equal("", gateway.Environment["Gateway__TrustedProxies__0"]);
+        Assert.Equal("172.18.0.1", behindCaddy.Environment["Gateway__TrustedProxies__0"]);
+        // ASP.NET Core's switch trusts every sender: it stays off, the gateway's own list decides.
+        Assert.All(compose.Services.Values, service =>
+            Assert.NotEqual("true", service.Environment.GetValueOrDefault("ASPNETCORE_FORWARDEDHEADERS_ENABLED")));
     }
 
     [Fact]

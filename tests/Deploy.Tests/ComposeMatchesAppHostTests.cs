@@ -170,13 +170,15 @@ public sealed partial class ComposeMatchesAppHostTests(ManifestFixture fixture) 
     /// <summary>
     /// Configuration the services read. Left out: Aspire's own plumbing (OTEL_*; HTTP_PORTS: the
     /// image listens on 8080; ASPNETCORE_FORWARDEDHEADERS_ENABLED: Aspire sets it on every
-    /// project, compose only on the gateway, where it depends on a proxy being in front) and the per-reference variables
+    /// project, compose only on the gateway; Gateway__TrustedProxies__*: compose only, where a TLS
+    /// proxy may stand in front) and the per-reference variables
     /// Aspire adds for non-.NET clients (CACHE_HOST, MESSAGING_URI...), which no service reads:
     /// they read ConnectionStrings__*.
     /// </summary>
     private bool IsServiceSetting(string key) =>
         !key.StartsWith("OTEL_")
         && key is not ("HTTP_PORTS" or "ASPNETCORE_FORWARDEDHEADERS_ENABLED")
+        && !key.StartsWith("Gateway__TrustedProxies__")
         && !(ReferenceVariablePattern().Match(key) is { Success: true } m
              && Manifest.Names("container.v0").Any(r => AppHostManifest.EnvironmentVariable(r) == m.Groups[1].Value));
 

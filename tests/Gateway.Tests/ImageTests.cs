@@ -39,6 +39,24 @@ public sealed class ImageTests : IClassFixture<BackendFixture>, IDisposable
         Assert.Equal("nosniff", webp.Headers.GetValues("X-Content-Type-Options").Single());
     }
 
+    [Theory]
+    [InlineData("page.html")]
+    [InlineData("drawing.svg")]
+    [InlineData("notes.txt")]
+    [InlineData("data.json")]
+    [InlineData("script.js")]
+    [InlineData("card.jpg.html")]
+    public async Task Any_file_under_variants_that_is_not_a_variant_format_is_404(string name)
+    {
+        File.WriteAllText(Path.Combine(_gateway.StorageRoot, "variants", UploadId, name), "<script>alert(1)</script>");
+        using var client = _gateway.CreateRealClient();
+
+        using var response = await client.GetAsync($"/images/{UploadId}/{name}");
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.DoesNotContain("alert", await response.Content.ReadAsStringAsync());
+    }
+
     [Fact]
     public async Task A_variant_the_browser_already_has_answers_304()
     {

@@ -52,7 +52,7 @@ public sealed class InventoryApp(
     string mySqlConnectionString,
     IReadOnlyDictionary<string, string?>? settings) : WebApplicationFactory<Program>
 {
-    public const string AdminKey = "test-admin-key";
+    public const string AdminKey = "test-admin-key-0123456789abcdef0123";
 
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
 

@@ -346,7 +346,7 @@ public sealed class OutageTests(OutageStorefront storefront, ITestOutputHelper o
             foreach (var (name, send) in new (string, Func<Task<HttpResponseMessage>>)[]
                      {
                          ("GET product", () => client.Http.GetAsync($"/api/inventory/products/{product.Id}")),
-                         ("GET upload", () => client.Http.GetAsync($"/api/uploads/{upload.Id}")),
+                         ("GET upload", () => client.GetAsAdminAsync($"/api/uploads/{upload.Id}")),
                          ("POST product", () => client.SendAdminAsync(HttpMethod.Post, "/api/inventory/products", NewProduct())),
                      })
             {

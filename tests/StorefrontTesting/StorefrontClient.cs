@@ -65,8 +65,19 @@ public sealed class StorefrontClient(HttpClient http, string adminKey)
         return accepted;
     }
 
-    public async Task<UploadDto> GetUploadAsync(Guid id) =>
-        (await http.GetFromJsonAsync<UploadDto>($"/api/uploads/{id}", Json))!;
+    public async Task<UploadDto> GetUploadAsync(Guid id)
+    {
+        using var response = await GetAsAdminAsync($"/api/uploads/{id}");
+        response.EnsureSuccessStatusCode();
+        return (await response.Content.ReadFromJsonAsync<UploadDto>(Json))!;
+    }
+
+    /// <summary>Upload statuses are the admin's: the key goes along.</summary>
+    public async Task<HttpResponseMessage> GetAsAdminAsync(string path)
+    {
+        using var request = Admin(HttpMethod.Get, path);
+        return await http.SendAsync(request);
+    }
 
     /// <summary>Polls the status URL until the upload is Ready or Failed.</summary>
     public async Task<UploadDto> WaitUntilFinishedAsync(Guid id, TimeSpan? timeout = null)

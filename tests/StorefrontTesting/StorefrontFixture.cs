@@ -14,7 +14,7 @@ namespace Reference.Tests.Storefront;
 /// </summary>
 public sealed class StorefrontFixture : IAsyncLifetime
 {
-    public const string AdminKey = "e2e-admin-key-0123456789abcdef";
+    public const string AdminKey = "e2e-admin-key-0123456789abcdef0123";
 
     public string DataDirectory { get; } = Directory.CreateTempSubdirectory("reference-e2e-").FullName;
 

@@ -132,7 +132,7 @@ public sealed class ConsumerTests(UploadApiFixture fixture)
 
     private async Task<UploadResponse> WaitForStatusAsync(Guid id, string status)
     {
-        using var client = fixture.A.CreateClient();
+        using var client = fixture.AdminClient(fixture.A);
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (true)
         {

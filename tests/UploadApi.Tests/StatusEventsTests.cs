@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Hosting;
 using System.Net;
 using System.Net.Http.Json;
 using Reference.UploadApi.Apis;
@@ -15,7 +16,7 @@ public sealed class StatusEventsTests(UploadApiFixture fixture)
     public async Task A_client_on_one_replica_sees_every_change_made_on_the_other_and_the_stream_ends_at_ready()
     {
         var id = await UploadAsync();
-        using var clientOnA = fixture.A.CreateClient();
+        using var clientOnA = fixture.AdminClient(fixture.A);
         using var response = await clientOnA.GetAsync($"/api/uploads/{id}/events", HttpCompletionOption.ResponseHeadersRead);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
@@ -46,7 +47,7 @@ public sealed class StatusEventsTests(UploadApiFixture fixture)
     {
         var id = await UploadAsync();
         await fixture.WithTransitionsAsync(fixture.A, t => t.MarkFailedAsync(id, "Not an image after all.", default));
-        using var client = fixture.B.CreateClient();
+        using var client = fixture.AdminClient(fixture.B);
 
         using var response = await client.GetAsync($"/api/uploads/{id}/events", HttpCompletionOption.ResponseHeadersRead);
         using var events = new EventStreamReader(await response.Content.ReadAsStreamAsync());
@@ -63,6 +64,7 @@ public sealed class StatusEventsTests(UploadApiFixture fixture)
         var id = await UploadAsync();
         await using var quickKeepAlive = fixture.A.WithWebHostBuilder(b => b.UseSetting("Uploads:EventsKeepAlive", "00:00:00.200"));
         using var client = quickKeepAlive.CreateClient();
+        client.DefaultRequestHeaders.Add("X-Api-Key", UploadApiFixture.AdminKey);
 
         using var response = await client.GetAsync($"/api/uploads/{id}/events", HttpCompletionOption.ResponseHeadersRead);
         using var events = new EventStreamReader(await response.Content.ReadAsStreamAsync());
@@ -72,9 +74,50 @@ public sealed class StatusEventsTests(UploadApiFixture fixture)
     }
 
     [Fact]
+    public async Task A_stream_ends_at_its_maximum_lifetime_even_while_the_upload_is_still_pending()
+    {
+        var id = await UploadAsync();
+        await using var shortLived = fixture.A.WithWebHostBuilder(b => b
+            .UseSetting("Uploads:EventsKeepAlive", "00:00:00.200")
+            .UseSetting("Uploads:EventsMaxLifetime", "00:00:01"));
+        using var client = shortLived.CreateClient();
+        client.DefaultRequestHeaders.Add("X-Api-Key", UploadApiFixture.AdminKey);
+        var started = DateTime.UtcNow;
+
+        using var response = await client.GetAsync($"/api/uploads/{id}/events", HttpCompletionOption.ResponseHeadersRead);
+        using var events = new EventStreamReader(await response.Content.ReadAsStreamAsync());
+        var received = 0;
+        while (DateTime.UtcNow - started < TimeSpan.FromSeconds(10) && await events.NextAsync(TimeSpan.FromSeconds(2)) is not null)
+        {
+            received++;
+        }
+
+        var open = DateTime.UtcNow - started;
+        Assert.True(received >= 1, "not even the first event arrived");
+        Assert.InRange(open, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(6));
+    }
+
+    [Theory]
+    [InlineData("Cannot read '/var/lib/storefront/images/originals/0b7c.jpg': Input/output error.")]
+    [InlineData("Could not find file /tmp/uploadapi-storage-x/originals/0b7c.tmp")]
+    [InlineData(@"Access to C:\srv\images\originals\0b7c.jpg is denied.")]
+    public async Task A_failure_reason_never_shows_a_server_path(string reason)
+    {
+        var id = await UploadAsync();
+
+        await fixture.WithTransitionsAsync(fixture.A, t => t.MarkFailedAsync(id, reason, default));
+        using var admin = fixture.AdminClient();
+        var upload = await admin.GetFromJsonAsync<UploadResponse>($"/api/uploads/{id}");
+
+        Assert.Equal("Failed", upload!.Status);
+        Assert.DoesNotContain("originals", upload.Reason);
+        Assert.Contains("[path]", upload.Reason);
+    }
+
+    [Fact]
     public async Task Events_of_an_unknown_upload_are_404()
     {
-        using var client = fixture.A.CreateClient();
+        using var client = fixture.AdminClient(fixture.A);
 
         var response = await client.GetAsync($"/api/uploads/{Guid.NewGuid()}/events");
 

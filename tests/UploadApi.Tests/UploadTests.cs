@@ -95,16 +95,20 @@ public sealed class UploadTests(UploadApiFixture fixture)
     }
 
     [Fact]
-    public async Task An_upload_reads_back_by_id_and_by_product()
+    public async Task An_upload_reads_back_by_id_by_product_and_as_a_stream_with_the_admin_key_only()
     {
         var productId = Guid.NewGuid();
         using var client = fixture.AdminClient();
         var accepted = (await (await client.PostAsync("/api/uploads",
             UploadApiFixture.FormFromFile(TestImages.GoodJpeg, productId.ToString()))).Content.ReadFromJsonAsync<UploadAccepted>())!;
+        using var admin = fixture.AdminClient(fixture.B);
         using var anonymous = fixture.B.CreateClient();
 
-        var upload = await anonymous.GetFromJsonAsync<UploadResponse>($"/api/uploads/{accepted.Id}");
-        var byProduct = await anonymous.GetFromJsonAsync<List<UploadResponse>>($"/api/uploads?productId={productId}");
+        var upload = await admin.GetFromJsonAsync<UploadResponse>($"/api/uploads/{accepted.Id}");
+        var byProduct = await admin.GetFromJsonAsync<List<UploadResponse>>($"/api/uploads?productId={productId}");
+        using var anonymousRead = await anonymous.GetAsync($"/api/uploads/{accepted.Id}");
+        using var anonymousList = await anonymous.GetAsync($"/api/uploads?productId={productId}");
+        using var anonymousStream = await anonymous.GetAsync($"/api/uploads/{accepted.Id}/events", HttpCompletionOption.ResponseHeadersRead);
 
         Assert.NotNull(upload);
         Assert.Equal(accepted.Id, upload.Id);
@@ -112,8 +116,11 @@ public sealed class UploadTests(UploadApiFixture fixture)
         Assert.Equal("Pending", upload.Status);
         Assert.Empty(upload.Variants);
         Assert.Equal(accepted.Id, Assert.Single(byProduct!).Id);
-        Assert.Equal(HttpStatusCode.NotFound, (await anonymous.GetAsync($"/api/uploads/{Guid.NewGuid()}")).StatusCode);
-        Assert.Equal(HttpStatusCode.BadRequest, (await anonymous.GetAsync("/api/uploads?productId=nope")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await admin.GetAsync($"/api/uploads/{Guid.NewGuid()}")).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await admin.GetAsync("/api/uploads?productId=nope")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymousRead.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymousList.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymousStream.StatusCode);
     }
 
     [Fact]

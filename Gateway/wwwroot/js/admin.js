@@ -133,31 +133,66 @@ function fail(reason) {
   uploadReason.hidden = false;
 }
 
-// Live status over server-sent events; the first event is the current state and the stream
-// ends after Ready or Failed. EventSource reconnects by itself if the line drops.
-function follow(uploadId, product) {
-  const events = new EventSource(`/api/uploads/${encodeURIComponent(uploadId)}/events`);
+// Live status over server-sent events, read with fetch so the admin key travels in its header
+// (EventSource cannot send one). The first event is the current state; the stream ends after
+// Ready or Failed, or at the server's maximum lifetime, and is then opened again.
+async function follow(uploadId, product) {
   uploadStatus.dataset.uploadId = uploadId;
-  events.addEventListener('status', e => {
-    const upload = JSON.parse(e.data);
-    switch (upload.status) {
-      case 'Ready':
-        events.close();
-        setStatus('Ready', 'Ready');
-        showThumbnails(upload.variants ?? []);
-        if (product) {
-          productLink.querySelector('a').href = `/product.html?id=${encodeURIComponent(product)}`;
-          productLink.hidden = false;
-        }
-        break;
-      case 'Failed':
-        events.close();
-        fail(upload.reason || 'Processing failed.');
-        break;
-      default:
-        setStatus(upload.status === 'Processing' ? 'Processing…' : 'Waiting for processing…', upload.status);
+  for (let attempt = 0; attempt < 100; attempt++) {
+    try {
+      const response = await fetch(`/api/uploads/${encodeURIComponent(uploadId)}/events`, {
+        headers: { Accept: 'text/event-stream', 'X-Api-Key': adminKey() },
+      });
+      if (response.status === 401 || response.status === 403) {
+        fail('The admin key was refused.');
+        return;
+      }
+      if (response.ok && response.body && await readStatusEvents(response.body, product)) return;
+    } catch {
+      // The line dropped: open the stream again.
     }
-  });
+    await new Promise(resolve => setTimeout(resolve, 1000));
+  }
+}
+
+// True once an event said Ready or Failed.
+async function readStatusEvents(body, product) {
+  const reader = body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = '';
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return false;
+    buffer += value;
+    let end;
+    while ((end = buffer.indexOf('\n\n')) >= 0) {
+      const lines = buffer.slice(0, end).split('\n');
+      buffer = buffer.slice(end + 2);
+      const data = lines.filter(l => l.startsWith('data:')).map(l => l.slice(5).trimStart()).join('\n');
+      if (lines.includes('event: status') && data && showUpload(JSON.parse(data), product)) {
+        await reader.cancel();
+        return true;
+      }
+    }
+  }
+}
+
+function showUpload(upload, product) {
+  switch (upload.status) {
+    case 'Ready':
+      setStatus('Ready', 'Ready');
+      showThumbnails(upload.variants ?? []);
+      if (product) {
+        productLink.querySelector('a').href = `/product.html?id=${encodeURIComponent(product)}`;
+        productLink.hidden = false;
+      }
+      return true;
+    case 'Failed':
+      fail(upload.reason || 'Processing failed.');
+      return true;
+    default:
+      setStatus(upload.status === 'Processing' ? 'Processing…' : 'Waiting for processing…', upload.status);
+      return false;
+  }
 }
 
 function showThumbnails(variants) {

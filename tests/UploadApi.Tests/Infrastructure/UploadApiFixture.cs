@@ -21,7 +21,7 @@ public sealed class UploadApiCollection : ICollectionFixture<UploadApiFixture>
 /// </summary>
 public sealed class UploadApiFixture : IAsyncLifetime
 {
-    public const string AdminKey = "test-admin-key";
+    public const string AdminKey = "test-admin-key-0123456789abcdef0123";
     public const long MaxBytes = 2 * 1024 * 1024;
 
     public BackingServers Servers { get; } = new();
