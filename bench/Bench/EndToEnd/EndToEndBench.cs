@@ -194,6 +194,8 @@ public static class EndToEndBench
                 // The defaults (300 requests per 10 s, 20 uploads a minute per client) would answer a load run with 429s.
                 environment["Gateway__ApiRateLimit__PermitLimit"] = "1000000000";
                 environment["Gateway__UploadRateLimit__PermitLimit"] = "1000000000";
+                environment["Gateway__AdminApiRateLimit__PermitLimit"] = "1000000000";
+                environment["Gateway__AdminUploadRateLimit__PermitLimit"] = "1000000000";
             }
 
             if (environment.Count > 0)

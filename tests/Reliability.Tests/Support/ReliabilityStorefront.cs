@@ -76,7 +76,9 @@ public class ReliabilityStorefront : IAsyncLifetime
             {
                 resource
                     .WithEnvironment("Gateway__ApiRateLimit__PermitLimit", "1000000")
-                    .WithEnvironment("Gateway__UploadRateLimit__PermitLimit", "1000000");
+                    .WithEnvironment("Gateway__UploadRateLimit__PermitLimit", "1000000")
+                    .WithEnvironment("Gateway__AdminApiRateLimit__PermitLimit", "1000000")
+                    .WithEnvironment("Gateway__AdminUploadRateLimit__PermitLimit", "1000000");
             }
             else if (project.Name.StartsWith("uploadapi-", StringComparison.Ordinal))
             {
