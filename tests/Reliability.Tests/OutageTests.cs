@@ -269,12 +269,21 @@ public sealed class OutageTests(OutageStorefront storefront, ITestOutputHelper o
     {
         var client = storefront.CreateClient();
         var product = await client.CreateProductAsync(category: "Outage");
-        // Read once so Redis holds the product and the category page.
-        await client.GetProductAsync(product.Id);
-        using (var page = await client.Http.GetAsync("/api/inventory/products?category=Outage"))
+        // Every replica healthy (Redis reachable again after another test's Redis fault), then read
+        // until Redis holds the product and the category page: the point here is what the cache serves.
+        await Faults.WaitUntilRunningAndHealthyAsync(storefront.App, storefront.Services("inventoryapi"), Settle);
+        await Poll.UntilAsync(async () =>
         {
-            Assert.Equal(HttpStatusCode.OK, page.StatusCode);
-        }
+            await client.GetProductAsync(product.Id);
+            using (var page = await client.Http.GetAsync("/api/inventory/products?category=Outage"))
+            {
+                Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+            }
+
+            var cachedProduct = await Faults.RedisCommandAsync(storefront.App, "--scan", "--pattern", $"inventory:v1:product:{product.Id:N}:*");
+            var cachedPage = await Faults.RedisCommandAsync(storefront.App, "--scan", "--pattern", "inventory:v1:list:*utage*");
+            return cachedProduct.Trim().Length > 0 && cachedPage.Trim().Length > 0;
+        }, cached => cached, TimeSpan.FromSeconds(60));
 
         var services = storefront.Services("inventoryapi").Concat(storefront.Services("uploadapi")).ToList();
         var pids = services.ToDictionary(s => s, s => Faults.TryFindPid(storefront.App, s));

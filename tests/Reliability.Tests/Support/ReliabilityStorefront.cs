@@ -291,8 +291,8 @@ public static class Faults
         }
     }
 
-    /// <summary>Sends one command to the storefront's Redis with <c>redis-cli</c> (installed with redis-server).</summary>
-    public static async Task RedisCommandAsync(DistributedApplication app, params string[] command)
+    /// <summary>Sends one command to the storefront's Redis with <c>redis-cli</c> (installed with redis-server); its answer.</summary>
+    public static async Task<string> RedisCommandAsync(DistributedApplication app, params string[] command)
     {
         // The connection string reads "127.0.0.1:PORT,password=...".
         var parts = (await app.GetConnectionStringAsync("cache"))!.Split(',');
@@ -310,6 +310,8 @@ public static class Faults
         {
             throw new InvalidOperationException($"redis-cli {string.Join(' ', command)}: {answer} {await cli.StandardError.ReadToEndAsync()}");
         }
+
+        return answer;
     }
 
     /// <summary>Peak resident memory of a process (VmHWM), in bytes.</summary>
