@@ -2,7 +2,6 @@ using Reference.Contracts;
 using MassTransit;
 using Reference.ImageWorker.Consumers;
 using Reference.ImageWorker.Pipeline;
-using StackExchange.Redis;
 
 namespace Reference.ImageWorker;
 
@@ -24,16 +23,7 @@ public static class ImageWorkerServices
         // so Redis is not part of its health, but it must be configured.
         _ = builder.Configuration.GetConnectionString(CacheConnectionName) ?? throw new InvalidOperationException(
             $"ConnectionStrings:{CacheConnectionName} is not set. Run the service from the AppHost, or set ConnectionStrings__{CacheConnectionName}.");
-        builder.AddRedisClient(CacheConnectionName, settings => settings.DisableHealthChecks = true, redis =>
-        {
-            // Down or stalled, a call fails within a second and the job goes on without the count.
-            redis.AbortOnConnectFail = false;
-            redis.BacklogPolicy = BacklogPolicy.FailFast;
-            redis.ConnectTimeout = 2000;
-            redis.SyncTimeout = 1000;
-            redis.AsyncTimeout = 1000;
-            redis.ReconnectRetryPolicy = new LinearRetry(1000);
-        });
+        builder.AddDegradableRedisClient(CacheConnectionName);
         builder.Services.AddSingleton<ProcessingAttempts>();
         builder.Services.AddSingleton(sp => new WorkerJobGate(
             sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<ImageOptions>>().Value.MemoryBudgetMegabytes * 1024L * 1024));

@@ -9,7 +9,6 @@ using Reference.InventoryApi.Infrastructure;
 using Reference.InventoryApi.IntegrationEvents.EventHandling;
 using Reference.InventoryApi.Products;
 using Reference.InventoryApi.Reservations;
-using StackExchange.Redis;
 
 namespace Microsoft.Extensions.Hosting;
 
@@ -31,22 +30,10 @@ internal static class InventoryApiServices
         // Registered before the bus, so migrations are applied before the first message is consumed.
         services.AddHostedService<DatabaseInitializer>();
 
-        builder.AddRedisClient("cache",
-            // Our own check below: Redis down degrades the service, it does not make it unhealthy.
-            settings => settings.DisableHealthChecks = true,
-            redis =>
-            {
-                redis.AbortOnConnectFail = false;
-                // While Redis is down, fail at once and read from MySQL instead of queueing for seconds.
-                redis.BacklogPolicy = BacklogPolicy.FailFast;
-                redis.ConnectTimeout = 2000;
-                redis.SyncTimeout = 1000;
-                redis.AsyncTimeout = 1000;
-                redis.ReconnectRetryPolicy = new LinearRetry(1000);
-            });
+        builder.AddDegradableRedisClient("cache");
+        services.AddHealthChecks().AddRedisHealthCheck("redis", "product reads go to MySQL");
         services.AddSingleton<ProductCache>();
         services.AddHostedService<PendingInvalidationFlusher>();
-        services.AddHealthChecks().AddCheck<RedisCacheHealthCheck>("redis-cache", HealthStatus.Degraded, ["ready"]);
 
         services.AddScoped<ProductCatalog>();
         services.AddScoped<StockReservations>();

@@ -9,8 +9,7 @@ using Reference.UploadApi.IntegrationEvents.EventHandling;
 using Reference.UploadApi.Model;
 using Reference.UploadApi.StatusFeed;
 using Reference.UploadApi.Storage;
-using Reference.UploadApi.Sweeping;
-using StackExchange.Redis;
+using Reference.UploadApi.Uploads;
 
 namespace Reference.UploadApi;
 
@@ -31,20 +30,9 @@ public static class UploadApiServices
         builder.Services.TryAddSingleton(TimeProvider.System);
 
         builder.AddMySqlDbContext<UploadDbContext>("uploaddb");
-        // Redis only carries the status feed's wake-ups: down or stalled, uploads go on (Degraded, still in
-        // the gateway's rotation), and every call fails within a second instead of queueing.
-        builder.AddRedisClient("cache",
-            settings => settings.DisableHealthChecks = true,
-            redis =>
-            {
-                redis.AbortOnConnectFail = false;
-                redis.BacklogPolicy = BacklogPolicy.FailFast;
-                redis.ConnectTimeout = 2000;
-                redis.SyncTimeout = 1000;
-                redis.AsyncTimeout = 1000;
-                redis.ReconnectRetryPolicy = new LinearRetry(1000);
-            });
-        builder.Services.AddHealthChecks().AddCheck<StatusFeedHealthCheck>("status-feed", HealthStatus.Degraded, timeout: TimeSpan.FromSeconds(1));
+        // Redis only carries the status feed's wake-ups: without it uploads go on, and streams wake on their keep-alive.
+        builder.AddDegradableRedisClient("cache");
+        builder.Services.AddHealthChecks().AddRedisHealthCheck("redis", "status events arrive on the keep-alive");
 
         builder.Services.AddSingleton<OriginalStore>();
         builder.Services.AddScoped<UploadTransitions>();

@@ -18,7 +18,7 @@ public sealed class ProcessingAttempts(IConnectionMultiplexer redis, ILogger<Pro
         {
             return (long)await redis.GetDatabase().StringGetAsync(Key(uploadId));
         }
-        catch (Exception e) when (IsRedisFailure(e))
+        catch (Exception e) when (RedisFailure.Is(e))
         {
             logger.LogWarning(e, "Could not read the processing attempts of upload {UploadId}.", uploadId);
             return null;
@@ -45,7 +45,7 @@ public sealed class ProcessingAttempts(IConnectionMultiplexer redis, ILogger<Pro
 
             return new Starts(all, aloneStarts);
         }
-        catch (Exception e) when (IsRedisFailure(e))
+        catch (Exception e) when (RedisFailure.Is(e))
         {
             // Fail open: an outage of the cache must not stop image processing; only the poison guard is lost meanwhile.
             logger.LogWarning(e, "Could not count the processing attempts of upload {UploadId}; processing it anyway.", uploadId);
@@ -65,15 +65,12 @@ public sealed class ProcessingAttempts(IConnectionMultiplexer redis, ILogger<Pro
                 await database.StringDecrementAsync(AloneKey(uploadId));
             }
         }
-        catch (Exception e) when (IsRedisFailure(e))
+        catch (Exception e) when (RedisFailure.Is(e))
         {
             // The start stays counted: the job is one crash nearer the limit than it should be, no worse.
             logger.LogWarning(e, "Could not record the end of processing upload {UploadId}.", uploadId);
         }
     }
-
-    /// <summary>Redis down (a <see cref="RedisException"/>) or stalled (a <see cref="RedisTimeoutException"/>, a <see cref="TimeoutException"/>).</summary>
-    private static bool IsRedisFailure(Exception e) => e is RedisException or TimeoutException;
 
     public static string Key(Guid uploadId) => $"imageworker:attempts:{uploadId}";
 

@@ -74,7 +74,7 @@ public sealed class ProductCache(
             var id = await redis.GetDatabase().StringGetAsync(SkuKey(sku));
             return Guid.TryParse((string?)id, out var parsed) ? parsed : null;
         }
-        catch (Exception e) when (IsRedisFailure(e))
+        catch (Exception e) when (RedisFailure.Is(e))
         {
             return null;
         }
@@ -91,7 +91,7 @@ public sealed class ProductCache(
         {
             await redis.GetDatabase().StringSetAsync(SkuKey(sku), id.ToString("N"), options.Value.CacheTtl);
         }
-        catch (Exception e) when (IsRedisFailure(e))
+        catch (Exception e) when (RedisFailure.Is(e))
         {
             logger.LogDebug("Cache write skipped, Redis unreachable: {Message}", e.Message);
         }
@@ -107,7 +107,7 @@ public sealed class ProductCache(
         {
             await SendInvalidationAsync(ids, lists);
         }
-        catch (Exception e) when (IsRedisFailure(e))
+        catch (Exception e) when (RedisFailure.Is(e))
         {
             logger.LogWarning("Cache invalidation deferred, Redis unreachable: {Message}", e.Message);
             foreach (var id in ids)
@@ -142,14 +142,12 @@ public sealed class ProductCache(
             logger.LogInformation("Sent {Count} deferred cache invalidations.", ids.Count);
             return _pendingProducts.IsEmpty;
         }
-        catch (Exception e) when (IsRedisFailure(e))
+        catch (Exception e) when (RedisFailure.Is(e))
         {
             _pendingLists = true;
             return false;
         }
     }
-
-    public async Task<TimeSpan> PingAsync() => await redis.GetDatabase().PingAsync();
 
     private async Task<T?> GetOrLoadAsync<T>(
         string generationKey, string entryPrefix, Func<CancellationToken, Task<T?>> load, bool bypass, CancellationToken cancellationToken,
@@ -178,7 +176,7 @@ public sealed class ProductCache(
             logger.LogWarning("Unreadable cache entry under {Prefix}, read from MySQL instead: {Message}", entryPrefix, e.Message);
             return await load(cancellationToken);
         }
-        catch (Exception e) when (IsRedisFailure(e))
+        catch (Exception e) when (RedisFailure.Is(e))
         {
             logger.LogDebug("Cache read skipped, Redis unreachable: {Message}", e.Message);
             return await load(cancellationToken);
@@ -201,7 +199,7 @@ public sealed class ProductCache(
                     await redis.GetDatabase().StringSetAsync(entryPrefix + generation, bytes, lifetime);
                 }
             }
-            catch (Exception e) when (IsRedisFailure(e))
+            catch (Exception e) when (RedisFailure.Is(e))
             {
                 logger.LogDebug("Cache write skipped, Redis unreachable: {Message}", e.Message);
             }
@@ -225,9 +223,4 @@ public sealed class ProductCache(
     private static string SkuKey(string sku) => $"{Prefix}sku:{sku.ToUpperInvariant()}";
 
     private static string ProductGenerationKey(Guid productId) => $"{Prefix}gen:product:{productId:N}";
-
-    // A timeout is not a RedisException (it derives from TimeoutException), and a slow Redis is the common failure;
-    // a stalled one also cancels commands when the multiplexer drops its dead socket.
-    private static bool IsRedisFailure(Exception e) =>
-        e is RedisException or RedisTimeoutException or ObjectDisposedException or TaskCanceledException;
 }

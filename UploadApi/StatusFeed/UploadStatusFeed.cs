@@ -28,7 +28,7 @@ public sealed class UploadStatusFeed(IConnectionMultiplexer redis, ILogger<Uploa
                 }
             });
         }
-        catch (Exception e) when (e is RedisException or TimeoutException)
+        catch (Exception e) when (RedisFailure.Is(e))
         {
             // The multiplexer restores subscriptions when it reconnects.
             logger.LogWarning(e, "Subscribing to upload status changes failed; streams fall back to their keep-alive reads");
@@ -36,9 +36,6 @@ public sealed class UploadStatusFeed(IConnectionMultiplexer redis, ILogger<Uploa
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    /// <summary>How long Redis takes to answer a ping (throws when it does not).</summary>
-    public Task<TimeSpan> PingAsync() => redis.GetDatabase().PingAsync();
 
     /// <summary>Announces a change of <paramref name="id"/> to every replica (this one included).</summary>
     public async Task PublishAsync(Guid id)
@@ -49,7 +46,7 @@ public sealed class UploadStatusFeed(IConnectionMultiplexer redis, ILogger<Uploa
             // Fire and forget: a stalled Redis must not hold up the transition that announces it.
             await redis.GetSubscriber().PublishAsync(Channel, id.ToString(), CommandFlags.FireAndForget);
         }
-        catch (Exception e) when (e is RedisException or TimeoutException)
+        catch (Exception e) when (RedisFailure.Is(e))
         {
             logger.LogWarning(e, "Announcing upload {UploadId} on Redis failed; other replicas see it on their next keep-alive", id);
         }
