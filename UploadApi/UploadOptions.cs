@@ -1,6 +1,6 @@
 using Reference.Contracts;
 
-namespace Reference.UploadApi.Model;
+namespace Reference.UploadApi;
 
 /// <summary>The <c>Uploads</c> configuration section.</summary>
 public sealed class UploadOptions

@@ -10,12 +10,13 @@ public sealed record UploadResponse(
     string Status,
     string? Reason,
     int Attempts,
+    // DateTime, so the wire keeps its "Z" form.
     DateTime CreatedAt,
     DateTime UpdatedAt,
     IReadOnlyList<UploadVariantResponse> Variants)
 {
     public static UploadResponse From(Upload upload) => new(
-        upload.Id, upload.ProductId, upload.Status.ToString(), upload.Reason, upload.Attempts, upload.CreatedAt, upload.UpdatedAt,
+        upload.Id, upload.ProductId, upload.Status.ToString(), upload.Reason, upload.Attempts, upload.CreatedAt.UtcDateTime, upload.UpdatedAt.UtcDateTime,
         upload.Variants.Select(v => new UploadVariantResponse(v.Name, v.Width, v.Height, v.Format, v.Bytes, "/images/" + v.Key)).ToList());
 }
 

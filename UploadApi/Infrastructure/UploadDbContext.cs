@@ -1,6 +1,4 @@
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
-using Reference.UploadApi.Infrastructure.EntityConfigurations;
 using Reference.UploadApi.Model;
 
 namespace Reference.UploadApi.Infrastructure;
@@ -10,13 +8,5 @@ public sealed class UploadDbContext(DbContextOptions<UploadDbContext> options) :
     public DbSet<Upload> Uploads => Set<Upload>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
-        modelBuilder.ApplyConfiguration(new UploadEntityTypeConfiguration());
-
-    protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder) =>
-        // MySQL's datetime has no zone: everything stored is UTC, and reads say so.
-        configurationBuilder.Properties<DateTime>().HaveConversion<UtcDateTimeConverter>();
-
-    private sealed class UtcDateTimeConverter() : ValueConverter<DateTime, DateTime>(
-        v => v.Kind == DateTimeKind.Utc ? v : v.ToUniversalTime(),
-        v => DateTime.SpecifyKind(v, DateTimeKind.Utc));
+        modelBuilder.ApplyConfigurationsFromAssembly(typeof(UploadDbContext).Assembly);
 }

@@ -12,6 +12,7 @@ using Reference.UploadApi.Apis;
 using Reference.UploadApi.Infrastructure;
 using Reference.UploadApi.Model;
 using Reference.UploadApi.Storage;
+using Reference.UploadApi.Uploads;
 
 namespace Reference.UploadApi.Intake;
 
@@ -110,7 +111,7 @@ public sealed class UploadIntake(
             }
 
             originalKey = store.Keep(uploadId, original);
-            var now = clock.GetUtcNow().UtcDateTime;
+            var now = clock.GetUtcNow();
             var upload = new Upload
             {
                 Id = uploadId,

@@ -3,7 +3,7 @@ namespace Reference.UploadApi.Model;
 /// <summary>
 /// One uploaded original and where it is in the pipeline. The row is the promise behind the
 /// 202: it is written before the job is published, and the sweeper re-publishes from it.
-/// Status changes go through <see cref="Infrastructure.UploadTransitions"/> only.
+/// Status changes go through <see cref="Uploads.UploadTransitions"/> only.
 /// </summary>
 public sealed class Upload
 {
@@ -41,12 +41,12 @@ public sealed class Upload
 
     public List<UploadVariant> Variants { get; set; } = [];
 
-    public DateTime CreatedAt { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
 
-    public DateTime UpdatedAt { get; set; }
+    public DateTimeOffset UpdatedAt { get; set; }
 
     /// <summary>When the sweeper may publish the job again if the upload is still Pending or Processing.</summary>
-    public DateTime NextAttemptAt { get; set; }
+    public DateTimeOffset NextAttemptAt { get; set; }
 }
 
 public enum UploadStatus

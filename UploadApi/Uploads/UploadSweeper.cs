@@ -5,7 +5,7 @@ using Reference.Contracts;
 using Reference.UploadApi.Infrastructure;
 using Reference.UploadApi.Model;
 
-namespace Reference.UploadApi.Sweeping;
+namespace Reference.UploadApi.Uploads;
 
 /// <summary>
 /// The promise behind the 202: an upload stuck in Pending or Processing past its timeout is
@@ -44,7 +44,7 @@ public sealed class UploadSweeper(
         var transitions = scope.ServiceProvider.GetRequiredService<UploadTransitions>();
         var publish = scope.ServiceProvider.GetRequiredService<IPublishEndpoint>();
 
-        var now = clock.GetUtcNow().UtcDateTime;
+        var now = clock.GetUtcNow();
         var stuck = await db.Uploads.AsNoTracking()
             .Where(u => (u.Status == UploadStatus.Pending || u.Status == UploadStatus.Processing) && u.NextAttemptAt <= now)
             .OrderBy(u => u.NextAttemptAt)

@@ -1,8 +1,9 @@
 using Microsoft.EntityFrameworkCore;
+using Reference.UploadApi.Infrastructure;
 using Reference.UploadApi.Model;
 using Reference.UploadApi.StatusFeed;
 
-namespace Reference.UploadApi.Infrastructure;
+namespace Reference.UploadApi.Uploads;
 
 /// <summary>
 /// The upload state machine, in one place. Pending → Processing → Ready | Failed; Ready is final.
@@ -121,7 +122,7 @@ public sealed class UploadTransitions(UploadDbContext db, UploadStatusFeed feed,
         return changed;
     }
 
-    private DateTime Now() => clock.GetUtcNow().UtcDateTime;
+    private DateTimeOffset Now() => clock.GetUtcNow();
 
     private static string Truncate(string reason) => reason.Length <= 1000 ? reason : reason[..997] + "...";
 }

@@ -6,8 +6,8 @@ using Microsoft.Extensions.Hosting;
 using Reference.Tests.Support;
 using Reference.UploadApi.Apis;
 using Reference.UploadApi.Model;
-using Reference.UploadApi.Sweeping;
 using Reference.UploadApi.Tests.Infrastructure;
+using Reference.UploadApi.Uploads;
 
 namespace Reference.UploadApi.Tests;
 

@@ -1,6 +1,4 @@
-using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.ChangeTracking;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 using Reference.InventoryApi.Model;
 
@@ -8,8 +6,6 @@ namespace Reference.InventoryApi.Infrastructure.EntityConfigurations;
 
 internal sealed class ProductImageConfiguration : IEntityTypeConfiguration<ProductImage>
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
-
     public void Configure(EntityTypeBuilder<ProductImage> image)
     {
         image.ToTable("ProductImages");
@@ -18,14 +14,6 @@ internal sealed class ProductImageConfiguration : IEntityTypeConfiguration<Produ
         image.HasIndex(i => new { i.ProductId, i.UploadId }).IsUnique();
         image.Property(i => i.Alt).HasMaxLength(300);
         // Variants are only ever read and written with their image, so one JSON column is enough.
-        image.Property(i => i.Variants)
-            .HasConversion(
-                v => JsonSerializer.Serialize(v, Json),
-                s => JsonSerializer.Deserialize<List<ImageVariant>>(s, Json) ?? new List<ImageVariant>(),
-                new ValueComparer<List<ImageVariant>>(
-                    (a, b) => a!.SequenceEqual(b!),
-                    v => v.Aggregate(0, (hash, variant) => HashCode.Combine(hash, variant.GetHashCode())),
-                    v => v.ToList()))
-            .HasColumnType("longtext");
+        image.Property(i => i.Variants).HasJsonColumn();
     }
 }

@@ -266,7 +266,7 @@ namespace Reference.InventoryApi.Infrastructure.Migrations
 
                     b.Property<string>("Variants")
                         .IsRequired()
-                        .HasColumnType("longtext");
+                        .HasColumnType("json");
 
                     b.HasKey("Id");
 

@@ -35,7 +35,7 @@ namespace Reference.UploadApi.Infrastructure.Migrations
                         .HasMaxLength(50)
                         .HasColumnType("varchar(50)");
 
-                    b.Property<DateTime>("CreatedAt")
+                    b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("datetime(6)");
 
                     b.Property<int>("Height")
@@ -45,7 +45,7 @@ namespace Reference.UploadApi.Infrastructure.Migrations
                         .HasMaxLength(200)
                         .HasColumnType("varchar(200)");
 
-                    b.Property<DateTime>("NextAttemptAt")
+                    b.Property<DateTimeOffset>("NextAttemptAt")
                         .HasColumnType("datetime(6)");
 
                     b.Property<string>("OriginalKey")
@@ -79,7 +79,7 @@ namespace Reference.UploadApi.Infrastructure.Migrations
                         .HasMaxLength(16)
                         .HasColumnType("varchar(16)");
 
-                    b.Property<DateTime>("UpdatedAt")
+                    b.Property<DateTimeOffset>("UpdatedAt")
                         .HasColumnType("datetime(6)");
 
                     b.Property<string>("Variants")
@@ -98,7 +98,7 @@ namespace Reference.UploadApi.Infrastructure.Migrations
 
                     b.HasIndex("Status", "NextAttemptAt");
 
-                    b.ToTable("uploads", (string)null);
+                    b.ToTable("Uploads", (string)null);
                 });
 #pragma warning restore 612, 618
         }

@@ -2,6 +2,7 @@ using MassTransit;
 using Reference.Contracts;
 using Reference.UploadApi.Infrastructure;
 using Reference.UploadApi.Model;
+using Reference.UploadApi.Uploads;
 
 namespace Reference.UploadApi.IntegrationEvents.EventHandling;
 

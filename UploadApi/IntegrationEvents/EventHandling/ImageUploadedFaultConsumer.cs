@@ -1,6 +1,7 @@
 using MassTransit;
 using Reference.Contracts;
 using Reference.UploadApi.Infrastructure;
+using Reference.UploadApi.Uploads;
 
 namespace Reference.UploadApi.IntegrationEvents.EventHandling;
 

@@ -185,7 +185,7 @@ public sealed class OutcomeAudit(DistributedApplication app, string imageStorage
     {
         await using var connection = new MySqlConnection(await app.GetConnectionStringAsync("uploaddb"));
         await connection.OpenAsync();
-        await using var command = new MySqlCommand("SELECT Id, ProductId, Status, Attempts, Variants, Reason FROM uploads", connection);
+        await using var command = new MySqlCommand("SELECT Id, ProductId, Status, Attempts, Variants, Reason FROM Uploads", connection);
         await using var reader = await command.ExecuteReaderAsync();
         var rows = new Dictionary<Guid, UploadRow>();
         while (await reader.ReadAsync())

@@ -60,11 +60,11 @@ public sealed class DatabaseFaults : DbCommandInterceptor
         return result;
     }
 
-    private static bool IsInsert(DbCommand command) => command.CommandText.Contains("INSERT INTO `uploads`", StringComparison.OrdinalIgnoreCase);
+    private static bool IsInsert(DbCommand command) => command.CommandText.Contains("INSERT INTO `Uploads`", StringComparison.OrdinalIgnoreCase);
 
     private static bool IsExistenceCheck(DbCommand command) =>
         command.CommandText.Contains("EXISTS", StringComparison.Ordinal)
-        && command.CommandText.Contains("FROM `uploads`", StringComparison.OrdinalIgnoreCase);
+        && command.CommandText.Contains("FROM `Uploads`", StringComparison.OrdinalIgnoreCase);
 
     private static bool Take(ref int remaining)
     {

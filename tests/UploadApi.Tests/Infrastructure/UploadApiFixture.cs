@@ -5,6 +5,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Reference.Tests.Support;
 using Reference.UploadApi.Infrastructure;
+using Reference.UploadApi.Uploads;
 
 namespace Reference.UploadApi.Tests.Infrastructure;
 
