@@ -33,13 +33,15 @@ public sealed class ImageUploadedConsumer(
 
         // A job that was in a worker's hands each time it died runs alone, so a death can only be its own.
         var suspect = await attempts.UnfinishedAsync(job.UploadId) >= options.Value.MaxProcessingAttempts;
-        using var place = suspect
+        // Read and checked once, here for its memory estimate; a suspect's only after its start is counted.
+        var original = suspect ? null : variantWriter.ReadOriginal(job.OriginalKey);
+        using var place = original is null
             ? await gate.EnterAloneAsync(context.CancellationToken)
-            : await gate.EnterAsync(variantWriter.EstimateMemory(job.OriginalKey), context.CancellationToken);
+            : await gate.EnterAsync(original.EstimatedMemory, context.CancellationToken);
         var starts = await attempts.StartAsync(job.UploadId, alone: suspect);
         try
         {
-            await ProcessAsync(context, starts);
+            await ProcessAsync(context, starts, original);
         }
         finally
         {
@@ -51,7 +53,7 @@ public sealed class ImageUploadedConsumer(
         }
     }
 
-    private async Task ProcessAsync(ConsumeContext<ImageUploaded> context, ProcessingAttempts.Starts? starts)
+    private async Task ProcessAsync(ConsumeContext<ImageUploaded> context, ProcessingAttempts.Starts? starts, CheckedOriginal? original)
     {
         var job = context.Message;
         if (starts is { Alone: > 1 } died)
@@ -83,7 +85,7 @@ public sealed class ImageUploadedConsumer(
             // A decoder that runs away cannot be stopped from outside: the process ends instead.
             using var watchdog = new Timer(_ => Environment.FailFast(
                 $"Upload {job.UploadId} ran past the job time budget of {options.Value.JobTimeBudget}."), null, options.Value.JobTimeBudget, Timeout.InfiniteTimeSpan);
-            variants = variantWriter.Write(job.UploadId, job.OriginalKey, context.CancellationToken);
+            variants = variantWriter.Write(job.UploadId, original ?? variantWriter.ReadOriginal(job.OriginalKey), context.CancellationToken);
         }
         catch (UnprocessableImageException e)
         {

@@ -2,8 +2,6 @@ using System.Diagnostics;
 using Microsoft.Extensions.Options;
 using Reference.Contracts;
 using SixLabors.ImageSharp;
-using SixLabors.ImageSharp.Formats;
-using SixLabors.ImageSharp.Formats.Jpeg;
 using SixLabors.ImageSharp.Formats.Png;
 
 namespace Reference.ImageWorker.Pipeline;
@@ -46,15 +44,22 @@ public sealed class VariantWriter
 
     public string VariantFolder(Guid uploadId) => Path.Combine(_root, ImageStorage.VariantsFolder, uploadId.ToString());
 
+    /// <summary>Reads and checks the original once; see <see cref="CheckedOriginal"/>.</summary>
+    public CheckedOriginal ReadOriginal(string originalKey) => CheckedOriginal.Read(_root, originalKey, Configuration, _options);
+
     /// <summary>Decodes the original and writes every variant, replacing any written before.</summary>
     /// <exception cref="UnprocessableImageException">The original can never be processed.</exception>
-    public IReadOnlyList<ImageVariant> Write(Guid uploadId, string originalKey, CancellationToken cancellationToken = default)
+    public IReadOnlyList<ImageVariant> Write(Guid uploadId, string originalKey, CancellationToken cancellationToken = default) =>
+        Write(uploadId, ReadOriginal(originalKey), cancellationToken);
+
+    /// <inheritdoc cref="Write(Guid, string, CancellationToken)"/>
+    public IReadOnlyList<ImageVariant> Write(Guid uploadId, CheckedOriginal checkedOriginal, CancellationToken cancellationToken = default)
     {
         using var activity = Tracing.StartActivity("write image variants");
         activity?.SetTag("upload.id", uploadId);
         activity?.SetTag("image.engine", _options.Engine.ToString());
 
-        var (bytes, original) = ReadOriginal(OriginalPath(originalKey));
+        var (bytes, original) = checkedOriginal.GetOrThrow();
         activity?.SetTag("image.width", original.Width);
         activity?.SetTag("image.height", original.Height);
 
@@ -84,31 +89,6 @@ public sealed class VariantWriter
         // Smallest first, as people list them: thumb, card, detail.
         variants.Reverse();
         return variants;
-    }
-
-    /// <summary>
-    /// The memory decoding the original will take, from its header: width × height × bytes per pixel
-    /// (3 for JPEG, 4 for the rest) and a margin for the largest variant. 0 when the header cannot be
-    /// read or the file is a decoder bomb: <see cref="Write"/> refuses those at once.
-    /// </summary>
-    public long EstimateMemory(string originalKey)
-    {
-        try
-        {
-            using var file = File.OpenRead(OriginalPath(originalKey));
-            if (DecoderBombs.Find(file) is not null)
-            {
-                return 0;
-            }
-
-            file.Position = 0;
-            var info = Image.Identify(Configuration, file, out var format);
-            return info is null ? 0 : (long)info.Width * info.Height * (format is JpegFormat ? 3 : 4) + 16L * 1024 * 1024;
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            return 0;
-        }
     }
 
     /// <summary>
@@ -155,79 +135,6 @@ public sealed class VariantWriter
         {
             Directory.Delete(folder, recursive: true);
         }
-    }
-
-    private string OriginalPath(string originalKey)
-    {
-        var path = Path.GetFullPath(Path.Combine(_root, originalKey));
-        if (!path.StartsWith(_root + Path.DirectorySeparatorChar, StringComparison.Ordinal))
-        {
-            throw new UnprocessableImageException($"The original's key '{originalKey}' is outside the image storage.");
-        }
-
-        return path;
-    }
-
-    private (byte[] Bytes, OriginalImage Info) ReadOriginal(string path)
-    {
-        byte[] bytes;
-        try
-        {
-            // Read whole (UploadApi caps originals at 25 MB): an I/O error here is transient and
-            // retried, while anything the decoder throws afterwards is about the bytes themselves.
-            bytes = File.ReadAllBytes(path);
-        }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
-        {
-            // UploadApi stores the original before it publishes, so a missing one will not appear later.
-            throw new UnprocessableImageException("The original file is missing from storage.", e);
-        }
-
-        // Checked again here: an original stored before the intake check existed, or put there by other means.
-        if (DecoderBombs.Find(bytes) is { } bomb)
-        {
-            throw new UnprocessableImageException(bomb);
-        }
-
-        IImageInfo? info;
-        IImageFormat? format;
-        try
-        {
-            info = Image.Identify(Configuration, bytes, out format);
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            throw e is UnknownImageFormatException
-                ? new UnprocessableImageException(UnprocessableImageException.NotAnImage, e)
-                : new UnprocessableImageException(UnprocessableImageException.Corrupt, e);
-        }
-
-        if (info is null || format is null)
-        {
-            throw new UnprocessableImageException(UnprocessableImageException.NotAnImage);
-        }
-
-        if (info.Width <= 0 || info.Height <= 0
-            || info.Width > _options.MaxSide || info.Height > _options.MaxSide
-            || (long)info.Width * info.Height > _options.MaxPixels)
-        {
-            throw new UnprocessableImageException(
-                $"The image is {info.Width}×{info.Height} pixels; the limit is {_options.MaxSide} pixels a side and {_options.MaxPixels / 1_000_000.0:0.#} megapixels.");
-        }
-
-        if (!TruncationCheck.IsComplete(format, bytes))
-        {
-            // ImageSharp 2.1 decodes a cut-off file without complaint, filling the rest with grey.
-            throw new UnprocessableImageException("The image file is truncated: it ends before the image does.");
-        }
-
-        var kind = format switch
-        {
-            JpegFormat => OriginalFormat.Jpeg,
-            PngFormat => OriginalFormat.Png,
-            _ => OriginalFormat.Webp,
-        };
-        return (bytes, new OriginalImage(info.Width, info.Height, kind));
     }
 
     private static void WriteAtomically(ReadOnlySpan<byte> bytes, string path)
