@@ -8,7 +8,7 @@ using StackExchange.Redis;
 namespace Reference.ImageWorker.Tests.Consumers;
 
 [Collection(MessagingCollection.Name)]
-public sealed class ImageUploadedConsumerTests(MessagingServers messaging) : IAsyncLifetime
+public sealed partial class ImageUploadedConsumerTests(MessagingServers messaging) : IAsyncLifetime
 {
     private readonly BackingServers _servers = messaging.Servers;
     private readonly TestStorage _storage = new();
@@ -72,66 +72,6 @@ public sealed class ImageUploadedConsumerTests(MessagingServers messaging) : IAs
     }
 
     [Fact]
-    public async Task A_job_that_kills_the_worker_process_each_time_is_run_alone_then_failed_instead_of_looping()
-    {
-        await using (new WorkerFactory(_servers, _storage.Root).Start())
-        {
-            // Declares the queue, so the job waits for the worker processes below.
-        }
-
-        // A job that hangs once started: each kill below lands mid-job, however fast the machine.
-        var hanging = Guid.NewGuid();
-        var job = Job(Corpus.Path("kite-2560x1600.jpg"), hanging);
-        await _events.Bus.Publish(job);
-        // Two deaths with the job in hand reach the limit; the third start is alone in its worker, and dies too.
-        for (var start = 1; start <= 3; start++)
-        {
-            using var crashing = StartWorkerProcess(maxProcessingAttempts: 2, hangOnProductId: hanging);
-            try
-            {
-                await _events.WaitForAsync<ImageProcessingStarted>(e => e.UploadId == job.UploadId, count: start);
-            }
-            finally
-            {
-                crashing.Kill(); // SIGKILL mid-job: the broker redelivers the unacknowledged job
-                await crashing.WaitForExitAsync();
-            }
-        }
-
-        using var worker = StartWorkerProcess(maxProcessingAttempts: 2, hangOnProductId: hanging);
-        try
-        {
-            var failed = await _events.WaitForAsync<ImageProcessingFailed>(e => e.UploadId == job.UploadId);
-            Assert.Contains("started 3 times without finishing, the last time with nothing else running", failed.Reason, StringComparison.Ordinal);
-            Assert.Empty(_events.Of<ImageProcessed>(e => e.UploadId == job.UploadId));
-            Assert.Equal(3, _events.Of<ImageProcessingStarted>(e => e.UploadId == job.UploadId).Count);
-            Assert.False(Directory.Exists(Path.Combine(_storage.Root, "variants", job.UploadId.ToString())));
-        }
-        finally
-        {
-            worker.Kill();
-            await worker.WaitForExitAsync();
-        }
-    }
-
-    [Fact]
-    public async Task A_job_that_only_shared_its_worker_with_crashes_runs_alone_and_is_processed()
-    {
-        await using var worker = new WorkerFactory(_servers, _storage.Root).Start();
-        var job = Job(Corpus.Path("kite-2560x1600.jpg"));
-        // As if three worker processes had died while this job was one of the jobs in their hands.
-        await Redis().StringSetAsync(ProcessingAttempts.Key(job.UploadId), 3);
-
-        await _events.Bus.Publish(job);
-
-        var processed = await _events.WaitForAsync<ImageProcessed>(e => e.UploadId == job.UploadId);
-        Assert.Equal(3, processed.Variants.Count);
-        Assert.Empty(_events.Of<ImageProcessingFailed>(e => e.UploadId == job.UploadId));
-        Assert.Equal(3, await UnfinishedStartsAsync(job.UploadId));
-        Assert.Equal(0, (long)await Redis().StringGetAsync(ProcessingAttempts.AloneKey(job.UploadId)));
-    }
-
-    [Fact]
     public async Task Images_are_still_processed_while_redis_is_down()
     {
         await using var worker = new WorkerFactory(_servers, _storage.Root).Start();
@@ -168,97 +108,6 @@ public sealed class ImageUploadedConsumerTests(MessagingServers messaging) : IAs
         Assert.Equal(4, _events.Of<ImageProcessingStarted>(e => e.UploadId == job.UploadId).Count);
         Assert.Equal(0, await UnfinishedStartsAsync(job.UploadId));
         Assert.Empty(_events.Of<ImageProcessingFailed>(e => e.UploadId == job.UploadId));
-    }
-
-    [Fact]
-    public async Task Only_starts_that_never_ended_count_towards_the_poison_limit()
-    {
-        var attempts = new ProcessingAttempts(RedisConnection(), Microsoft.Extensions.Logging.Abstractions.NullLogger<ProcessingAttempts>.Instance);
-        var uploadId = Guid.NewGuid();
-
-        // Three deliveries that ended (done, failed, or cut off by a broker restart), one at a time.
-        for (var i = 0; i < 3; i++)
-        {
-            Assert.Equal(new ProcessingAttempts.Starts(1, 0), await attempts.StartAsync(uploadId, alone: false));
-            await attempts.FinishAsync(uploadId, alone: false);
-        }
-
-        // Two starts whose process died: nothing took them back.
-        Assert.Equal(new ProcessingAttempts.Starts(1, 0), await attempts.StartAsync(uploadId, alone: false));
-        Assert.Equal(new ProcessingAttempts.Starts(2, 0), await attempts.StartAsync(uploadId, alone: false));
-        Assert.Equal(new ProcessingAttempts.Starts(3, 0), await attempts.StartAsync(uploadId, alone: false));
-        // Past the limit it runs alone: one start that ended, then one that died.
-        Assert.Equal(new ProcessingAttempts.Starts(4, 1), await attempts.StartAsync(uploadId, alone: true));
-        await attempts.FinishAsync(uploadId, alone: true);
-        Assert.Equal(new ProcessingAttempts.Starts(4, 1), await attempts.StartAsync(uploadId, alone: true));
-        Assert.Equal(new ProcessingAttempts.Starts(5, 2), await attempts.StartAsync(uploadId, alone: true));
-        Assert.True(await Redis().KeyTimeToLiveAsync(ProcessingAttempts.Key(uploadId)) > TimeSpan.FromDays(1));
-    }
-
-    [Fact]
-    public async Task A_job_published_while_no_worker_runs_waits_in_the_queue_the_worker_declared()
-    {
-        await DeleteQueueTopologyAsync();
-        await using (var firstRun = new WorkerFactory(_servers, _storage.Root).Start())
-        {
-            // Start-up declares the durable queue and its bindings; nothing else is needed.
-        }
-
-        var job = Job(Corpus.Path("cups-2560x1600-exif.jpg"));
-        await _events.Bus.Publish(job);
-        await using var worker = new WorkerFactory(_servers, _storage.Root).Start();
-
-        await _events.WaitForAsync<ImageProcessed>(e => e.UploadId == job.UploadId);
-    }
-
-    [Fact]
-    public async Task The_worker_takes_over_the_queue_as_uploadapi_declares_it_before_any_worker_ran()
-    {
-        await DeleteQueueTopologyAsync();
-        await DeclareQueueAsUploadApiDoesAsync();
-        var job = Job(Corpus.Path("autumn-2560x1600-progressive.jpg"));
-        await _events.Bus.Publish(job);
-
-        await using var worker = new WorkerFactory(_servers, _storage.Root).Start();
-
-        await _events.WaitForAsync<ImageProcessed>(e => e.UploadId == job.UploadId);
-    }
-
-    [Fact]
-    public async Task The_worker_takes_over_the_queue_as_uploadapis_bus_deploys_it_before_any_worker_ran()
-    {
-        await DeleteQueueTopologyAsync();
-        // UploadApi's recipe: its bus declares the worker's queue, with MassTransit's defaults, when it starts.
-        var uploadApiBus = MassTransit.Bus.Factory.CreateUsingRabbitMq(rabbit =>
-        {
-            rabbit.Host(new Uri(_servers.RabbitMqConnectionString));
-            rabbit.DeployPublishTopology = true;
-            rabbit.Publish<ImageUploaded>(p => p.BindQueue(MessageEndpoints.ImageUploadedExchange, MessageEndpoints.ImageUploadedQueue));
-        });
-        await uploadApiBus.StartAsync();
-        try
-        {
-            var job = Job(Corpus.Path("mouse-3840x2400.jpg"));
-            await uploadApiBus.Publish(job);
-
-            await using (var worker = new WorkerFactory(_servers, _storage.Root).Start())
-            {
-                await _events.WaitForAsync<ImageProcessed>(e => e.UploadId == job.UploadId);
-            }
-
-            // Both bindings now exist (UploadApi's direct one and the worker's through its exchange): still one copy.
-            var next = Job(Corpus.Path("flow-720x1440-portrait.jpg"));
-            await uploadApiBus.Publish(next);
-            await WithChannelAsync(async channel => Assert.Equal(1u, (await channel.QueueDeclarePassiveAsync(MessageEndpoints.ImageUploadedQueue)).MessageCount));
-            await using (var worker = new WorkerFactory(_servers, _storage.Root).Start())
-            {
-                await _events.WaitForAsync<ImageProcessed>(e => e.UploadId == next.UploadId);
-            }
-        }
-        finally
-        {
-            await uploadApiBus.StopAsync();
-        }
     }
 
     [Fact]
@@ -312,43 +161,5 @@ public sealed class ImageUploadedConsumerTests(MessagingServers messaging) : IAs
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return process;
-    }
-
-    private IDatabase Redis() => RedisConnection().GetDatabase();
-
-    private ConnectionMultiplexer RedisConnection() => _redis ??= ConnectionMultiplexer.Connect(_servers.RedisConnectionString);
-
-    private async Task<long> UnfinishedStartsAsync(Guid uploadId) =>
-        (long)await Redis().StringGetAsync(ProcessingAttempts.Key(uploadId));
-
-    private async Task WithChannelAsync(Func<IChannel, Task> action)
-    {
-        await using var connection = await new ConnectionFactory { Uri = new Uri(_servers.RabbitMqConnectionString) }.CreateConnectionAsync();
-        await using var channel = await connection.CreateChannelAsync();
-        await action(channel);
-    }
-
-    /// <summary>A fresh broker, as far as this queue goes.</summary>
-    private async Task DeleteQueueTopologyAsync()
-    {
-        await WithChannelAsync(async channel =>
-        {
-            await channel.QueueDeleteAsync(MessageEndpoints.ImageUploadedQueue);
-            await channel.ExchangeDeleteAsync(MessageEndpoints.ImageUploadedQueue);
-            await channel.ExchangeDeleteAsync(MessageEndpoints.ImageUploadedExchange);
-        });
-    }
-
-    /// <summary>The declaration agreed with UploadApi: MassTransit's own topology for the consumer, declared by hand.</summary>
-    private async Task DeclareQueueAsUploadApiDoesAsync()
-    {
-        await WithChannelAsync(async channel =>
-        {
-            await channel.ExchangeDeclareAsync(MessageEndpoints.ImageUploadedExchange, ExchangeType.Fanout, durable: true, autoDelete: false);
-            await channel.ExchangeDeclareAsync(MessageEndpoints.ImageUploadedQueue, ExchangeType.Fanout, durable: true, autoDelete: false);
-            await channel.QueueDeclareAsync(MessageEndpoints.ImageUploadedQueue, durable: true, exclusive: false, autoDelete: false, arguments: null);
-            await channel.QueueBindAsync(MessageEndpoints.ImageUploadedQueue, MessageEndpoints.ImageUploadedQueue, routingKey: "");
-            await channel.ExchangeBindAsync(destination: MessageEndpoints.ImageUploadedQueue, source: MessageEndpoints.ImageUploadedExchange, routingKey: "");
-        });
     }
 }
