@@ -18,7 +18,7 @@ namespace Reference.Bench.EndToEnd;
 /// the load driver. In one start: worker memory on the 14.7 MP photo, single uploads on an idle
 /// system, uploads under load at a fixed concurrency, and product reads at a fixed rate.
 /// </summary>
-public static class EndToEndBench
+public static partial class EndToEndBench
 {
     public const string AdminKey = "bench-admin-key-0123456789abcdef";
     public static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(20);
@@ -209,69 +209,6 @@ public static class EndToEndBench
                 }));
             }
         }
-    }
-
-    /// <summary>Upload, then poll the status URL every 20 ms until Ready or Failed: the time from the start of the upload.</summary>
-    private static async Task<(double Ms, bool Ready, double AcceptedMs)> UploadAndWaitAsync(StorefrontClient client, byte[] bytes, string name)
-    {
-        var started = Stopwatch.GetTimestamp();
-        using var response = await client.UploadAsync(bytes, name);
-        if (response.StatusCode != HttpStatusCode.Accepted)
-        {
-            return (Stopwatch.GetElapsedTime(started).TotalMilliseconds, false, double.NaN);
-        }
-
-        var acceptedMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-        var accepted = (await response.Content.ReadFromJsonAsync<AcceptedUpload>(StorefrontClient.Json))!;
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        while (true)
-        {
-            var upload = await client.GetUploadAsync(accepted.Id);
-            if (upload.Status is "Ready" or "Failed")
-            {
-                return (Stopwatch.GetElapsedTime(started).TotalMilliseconds, upload.Status == "Ready", acceptedMs);
-            }
-
-            await Task.Delay(PollInterval, timeout.Token);
-        }
-    }
-
-    private static async Task<UploadLoad> UploadsUnderLoadAsync(StorefrontClient client, IReadOnlyList<(string Name, byte[] Bytes)> corpus, Settings settings)
-    {
-        var load = Machine.LoadAverage();
-        var results = new ConcurrentBag<(double Ms, bool Ready, double AcceptedMs)>();
-        var next = -1;
-        var started = Stopwatch.GetTimestamp();
-        var stopStarting = TimeSpan.FromSeconds(settings.LoadSeconds);
-        long lastFinished = started;
-        await Task.WhenAll(Enumerable.Range(0, settings.Concurrency).Select(async _ =>
-        {
-            while (Stopwatch.GetElapsedTime(started) < stopStarting)
-            {
-                var n = Interlocked.Increment(ref next);
-                if (n >= settings.MaxUploads)
-                {
-                    return;
-                }
-
-                var image = corpus[n % corpus.Count];
-                results.Add(await UploadAndWaitAsync(client, image.Bytes, image.Name));
-                Interlocked.Exchange(ref lastFinished, Stopwatch.GetTimestamp());
-            }
-        }));
-
-        var seconds = (lastFinished - started) / (double)Stopwatch.Frequency;
-        var all = results.ToList();
-        return new UploadLoad(settings.Concurrency, Math.Round(seconds, 1), all.Count(r => r.Ready),
-            Math.Round(all.Count(r => r.Ready) / seconds, 2), Summarise(all), load);
-    }
-
-    private static Latencies Summarise(IReadOnlyList<(double Ms, bool Ready, double AcceptedMs)> results)
-    {
-        var ready = results.Where(r => r.Ready).Select(r => r.Ms).ToList();
-        return new Latencies(results.Count, results.Count(r => !r.Ready), Math.Round(Stats.Percentile(ready, 50)),
-            Math.Round(Stats.Percentile(ready, 95)), Math.Round(Stats.Percentile(ready, 99)), Math.Round(ready.DefaultIfEmpty(double.NaN).Max()),
-            Math.Round(Stats.Percentile(results.Where(r => r.Ready).Select(r => r.AcceptedMs).ToList(), 50)));
     }
 
     private sealed record ProductPage(IReadOnlyList<ProductDto> Items);
