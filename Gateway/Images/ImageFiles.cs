@@ -6,7 +6,7 @@ using Reference.Gateway.Proxy;
 
 namespace Microsoft.Extensions.Hosting;
 
-public static class ImageFilesExtensions
+public static class ImageFiles
 {
     /// <summary>
     /// Only what the worker writes: any other file that lands under the variants folder (an HTML or

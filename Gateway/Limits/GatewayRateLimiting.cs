@@ -6,6 +6,7 @@ using System.Text;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
+using Reference.Contracts;
 
 namespace Reference.Gateway.Limits;
 
@@ -24,6 +25,9 @@ public static class GatewayRateLimiting
     public static IServiceCollection AddGatewayRateLimiting(this IServiceCollection services)
     {
         services.AddAdminKeyOptions();
+        services.AddOptions<RateLimitOptions>().BindConfiguration(GatewayOptions.SectionName)
+            .Validate(o => o.IsComplete, "Gateway: every rate limit needs its numbers (appsettings.json sets them).")
+            .ValidateOnStart();
         services.AddRateLimiter(options =>
         {
             options.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
@@ -60,9 +64,9 @@ public static class GatewayRateLimiting
     }
 
     private static RateLimitPartition<string> PerClient(
-        HttpContext context, Func<GatewayOptions, GatewayOptions.RateLimit> anonymous, Func<GatewayOptions, GatewayOptions.RateLimit> admin)
+        HttpContext context, Func<RateLimitOptions, RateLimitOptions.RateLimit> anonymous, Func<RateLimitOptions, RateLimitOptions.RateLimit> admin)
     {
-        var options = context.RequestServices.GetRequiredService<IOptions<GatewayOptions>>().Value;
+        var options = context.RequestServices.GetRequiredService<IOptions<RateLimitOptions>>().Value;
         var presented = context.Request.Headers[AdminKey.Header].ToString();
         // A wrong key counts against the sender's address like any anonymous request.
         var (client, limit) = presented.Length > 0
@@ -80,7 +84,7 @@ public static class GatewayRateLimiting
     /// <summary>Status streams stay open for minutes: a client may hold only a few at once.</summary>
     private static RateLimitPartition<string> StreamsPerClient(HttpContext context)
     {
-        var options = context.RequestServices.GetRequiredService<IOptions<GatewayOptions>>().Value;
+        var options = context.RequestServices.GetRequiredService<IOptions<RateLimitOptions>>().Value;
         return RateLimitPartition.GetConcurrencyLimiter(ClientBucket(context.Connection.RemoteIpAddress), _ => new ConcurrencyLimiterOptions
         {
             PermitLimit = options.EventStreamsPerClient,
@@ -91,12 +95,12 @@ public static class GatewayRateLimiting
     private static RateLimitPartition<string> InFlight(HttpContext context)
     {
         // Probes must answer while the gateway is busy, or it would be restarted for being busy.
-        if (context.Request.Path.StartsWithSegments("/health") || context.Request.Path.StartsWithSegments("/alive"))
+        if (context.Request.Path.StartsWithSegments(HealthEndpoints.HealthPath) || context.Request.Path.StartsWithSegments(HealthEndpoints.AlivePath))
         {
             return RateLimitPartition.GetNoLimiter("probes");
         }
 
-        var options = context.RequestServices.GetRequiredService<IOptions<GatewayOptions>>().Value;
+        var options = context.RequestServices.GetRequiredService<IOptions<RateLimitOptions>>().Value;
         return RateLimitPartition.GetConcurrencyLimiter("in-flight", _ => new ConcurrencyLimiterOptions
         {
             PermitLimit = options.MaxConcurrentRequests,

@@ -1,5 +1,8 @@
 using System.Net;
 using System.Net.Http.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Reference.Gateway.Limits;
 using Reference.Gateway.Tests.Support;
 using Xunit.Abstractions;
 
@@ -112,11 +115,13 @@ public sealed class ClientBudgetTests(BackendFixture backends, ITestOutputHelper
     [Fact]
     public void The_default_admin_upload_budget_covers_a_catalogues_photos_and_the_anonymous_one_stays_tight()
     {
-        var defaults = new Reference.Gateway.GatewayOptions();
+        // The numbers ship in appsettings.json, and only there.
+        using var gateway = new GatewayHost([backends.Inventory], [backends.Uploads]);
+        var defaults = gateway.Services.GetRequiredService<IOptions<RateLimitOptions>>().Value;
 
         Assert.True(defaults.AdminUploadRateLimit.PermitLimit >= 600 && defaults.AdminUploadRateLimit.Window <= TimeSpan.FromMinutes(1));
         Assert.True(defaults.UploadRateLimit.PermitLimit <= 20);
-        Assert.Empty(defaults.TrustedProxies);
+        Assert.Empty(new Reference.Gateway.GatewayOptions().TrustedProxies);
     }
 
     [Fact]
