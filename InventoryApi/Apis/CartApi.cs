@@ -96,31 +96,7 @@ public sealed record CartTokenResponse(string CartToken);
 
 public sealed record HoldRequest(IReadOnlyList<ReservationLineRequest?>? Lines)
 {
-    public Dictionary<string, string[]> Validate()
-    {
-        var errors = new Dictionary<string, string[]>();
-        if (Lines is null || Lines.Count is 0 or > CartApi.MaxLines)
-        {
-            errors["lines"] = [$"Required: 1 to {CartApi.MaxLines} lines."];
-            return errors;
-        }
-
-        for (var i = 0; i < Lines.Count; i++)
-        {
-            var line = Lines[i];
-            if (line?.ProductId is null || line.ProductId == Guid.Empty)
-            {
-                errors[$"lines[{i}].productId"] = ["Required."];
-            }
-
-            if (line?.Quantity is null or < 1 or > ReservationsApi.MaxQuantity)
-            {
-                errors[$"lines[{i}].quantity"] = [$"Must be a whole number from 1 to {ReservationsApi.MaxQuantity}."];
-            }
-        }
-
-        return errors;
-    }
+    public Dictionary<string, string[]> Validate() => ReservationLineRequest.Validate(Lines, CartApi.MaxLines);
 }
 
 public sealed record HoldResponse(Guid Id, IReadOnlyList<ReservationLineResponse> Lines, DateTimeOffset ExpiresAt)

@@ -104,28 +104,8 @@ public sealed record CreateReservationRequest(IReadOnlyList<ReservationLineReque
 {
     public Dictionary<string, string[]> Validate()
     {
-        var errors = new Dictionary<string, string[]>();
-        if (Lines is null || Lines.Count is 0 or > ReservationsApi.MaxLines)
-        {
-            errors["lines"] = [$"Required: 1 to {ReservationsApi.MaxLines} lines."];
-            return errors;
-        }
-
-        for (var i = 0; i < Lines.Count; i++)
-        {
-            var line = Lines[i];
-            if (line?.ProductId is null || line.ProductId == Guid.Empty)
-            {
-                errors[$"lines[{i}].productId"] = ["Required."];
-            }
-
-            if (line?.Quantity is null or < 1 or > ReservationsApi.MaxQuantity)
-            {
-                errors[$"lines[{i}].quantity"] = [$"Must be between 1 and {ReservationsApi.MaxQuantity}."];
-            }
-        }
-
-        if (errors.Count == 0 && Lines.GroupBy(l => l!.ProductId).Any(g => g.Sum(l => l!.Quantity!.Value) > ReservationsApi.MaxQuantity))
+        var errors = ReservationLineRequest.Validate(Lines, ReservationsApi.MaxLines);
+        if (errors.Count == 0 && Lines!.GroupBy(l => l!.ProductId).Any(g => g.Sum(l => l!.Quantity!.Value) > ReservationsApi.MaxQuantity))
         {
             errors["lines"] = [$"At most {ReservationsApi.MaxQuantity} units of one product."];
         }
@@ -134,7 +114,35 @@ public sealed record CreateReservationRequest(IReadOnlyList<ReservationLineReque
     }
 }
 
-public sealed record ReservationLineRequest(Guid? ProductId, int? Quantity);
+public sealed record ReservationLineRequest(Guid? ProductId, int? Quantity)
+{
+    /// <summary>What every request made of lines must be: 1 to <paramref name="maxLines"/> lines, each a product and a quantity.</summary>
+    public static Dictionary<string, string[]> Validate(IReadOnlyList<ReservationLineRequest?>? lines, int maxLines)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (lines is null || lines.Count is 0 || lines.Count > maxLines)
+        {
+            errors["lines"] = [$"Required: 1 to {maxLines} lines."];
+            return errors;
+        }
+
+        for (var i = 0; i < lines.Count; i++)
+        {
+            var line = lines[i];
+            if (line?.ProductId is null || line.ProductId == Guid.Empty)
+            {
+                errors[$"lines[{i}].productId"] = ["Required."];
+            }
+
+            if (line?.Quantity is null or < 1 or > ReservationsApi.MaxQuantity)
+            {
+                errors[$"lines[{i}].quantity"] = [$"Must be a whole number from 1 to {ReservationsApi.MaxQuantity}."];
+            }
+        }
+
+        return errors;
+    }
+}
 
 public sealed record ReservationResponse(
     Guid Id, ReservationStatus Status, IReadOnlyList<ReservationLineResponse> Lines,
