@@ -8,7 +8,7 @@ using OpenTelemetry.Trace;
 namespace Microsoft.Extensions.Hosting;
 
 /// <summary>MassTransit over RabbitMQ from the <c>messaging</c> connection string.</summary>
-public static class MessagingExtensions
+public static class MessagingServices
 {
     public const string ConnectionName = "messaging";
 

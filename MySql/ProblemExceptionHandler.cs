@@ -58,7 +58,7 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
     };
 }
 
-public static class ProblemExceptionHandlerExtensions
+public static class ProblemResponses
 {
     /// <summary>ProblemDetails for every error, and <see cref="ProblemExceptionHandler"/> for the exceptions behind them.</summary>
     public static IServiceCollection AddProblemResponses(this IServiceCollection services)
