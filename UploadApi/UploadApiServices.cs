@@ -47,6 +47,7 @@ public static class UploadApiServices
         builder.Services.AddHealthChecks().AddCheck<StatusFeedHealthCheck>("status-feed", HealthStatus.Degraded, timeout: TimeSpan.FromSeconds(1));
 
         builder.Services.AddSingleton<OriginalStore>();
+        builder.Services.AddSingleton<UploadFiles>();
         builder.Services.AddScoped<UploadTransitions>();
         builder.Services.AddScoped<UploadIntake>();
         builder.Services.AddSingleton<UploadStatusFeed>();
@@ -63,6 +64,7 @@ public static class UploadApiServices
                 bus.AddConsumer<ImageProcessedConsumer, UploadConsumerDefinition<ImageProcessedConsumer>>();
                 bus.AddConsumer<ImageProcessingFailedConsumer, UploadConsumerDefinition<ImageProcessingFailedConsumer>>();
                 bus.AddConsumer<ImageUploadedFaultConsumer, UploadConsumerDefinition<ImageUploadedFaultConsumer>>();
+                bus.AddConsumer<ImageDeletedConsumer, UploadConsumerDefinition<ImageDeletedConsumer>>();
             },
             // Uploads still get their 202 while the broker is away: the sweeper publishes later.
             unreachableStatus: HealthStatus.Degraded);

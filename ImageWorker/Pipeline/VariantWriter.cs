@@ -44,7 +44,7 @@ public sealed class VariantWriter
     /// <summary>ImageSharp's configuration for reading headers (and for decoding, with the ImageSharp engine).</summary>
     public Configuration Configuration { get; }
 
-    public string VariantFolder(Guid uploadId) => Path.Combine(_root, ImageStorage.VariantsFolder, uploadId.ToString());
+    public string VariantFolder(Guid uploadId) => Path.Combine(_root, ImageStorage.VariantFolderKey(uploadId));
 
     /// <summary>Decodes the original and writes every variant, replacing any written before.</summary>
     /// <exception cref="UnprocessableImageException">The original can never be processed.</exception>
