@@ -28,6 +28,7 @@ public static class UploadApiServices
             .ValidateOnStart();
         builder.Services.AddOptions<UploadOptions>().BindConfiguration(UploadOptions.Section);
         builder.Services.AddOptions<SweeperOptions>().BindConfiguration(SweeperOptions.Section);
+        builder.Services.AddOptions<StorageOptions>().BindConfiguration(ImageStorage.Section);
         builder.Services.TryAddSingleton(TimeProvider.System);
 
         builder.AddMySqlDbContext<UploadDbContext>("uploaddb");
@@ -44,7 +45,9 @@ public static class UploadApiServices
                 redis.AsyncTimeout = 1000;
                 redis.ReconnectRetryPolicy = new LinearRetry(1000);
             });
-        builder.Services.AddHealthChecks().AddCheck<StatusFeedHealthCheck>("status-feed", HealthStatus.Degraded, timeout: TimeSpan.FromSeconds(1));
+        builder.Services.AddHealthChecks()
+            .AddCheck<StatusFeedHealthCheck>("status-feed", HealthStatus.Degraded, timeout: TimeSpan.FromSeconds(1))
+            .AddCheck<StorageSpaceHealthCheck>("storage-space");
 
         builder.Services.AddSingleton<OriginalStore>();
         builder.Services.AddSingleton<UploadFiles>();
@@ -55,6 +58,8 @@ public static class UploadApiServices
         // Before the sweeper, whose first publishes need the worker's queue in place.
         builder.Services.AddHostedService<ImageUploadedTopology>();
         builder.Services.AddHostedService<UploadSweeper>();
+        builder.Services.AddSingleton<StorageSweeper>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<StorageSweeper>());
 
         builder.AddMessaging(
             endpointPrefix: "UploadApi",
