@@ -54,7 +54,7 @@ public static class ProductsApi
 
             if (q is not null)
             {
-                query = query.Where(p => p.Name.Contains(q) || p.Sku.Contains(q));
+                query = query.Matching(q);
             }
 
             var total = await query.CountAsync(ct);
