@@ -18,20 +18,31 @@ public static partial class ProductSearch
     {
         // Only letters and digits reach the boolean-mode pattern: its operators (+ - " * ( ) ~ < > @) are the server's, not the shopper's.
         var words = Word().Matches(q).Select(m => m.Value).ToList();
-        // A short word could only match longer words it starts; alone it still does, beside others it only narrows wrongly.
-        if (words.Any(w => w.Length >= ShortestIndexedWord))
-        {
-            words.RemoveAll(w => w.Length < ShortestIndexedWord);
-        }
-
         if (words.Count == 0)
         {
             return products.Where(_ => false);
         }
 
+        // Words shorter than the index's tokens ("3" of "Lantern 3") cannot be looked up in it: the indexed words
+        // narrow the rows and each short word must then start a word of the name or SKU. Only a query of short
+        // words alone goes to the index as prefixes, which find the longer words they start.
+        var indexed = words.Where(w => w.Length >= ShortestIndexedWord).ToList();
+        var matched = products.Where(Matches(indexed.Count > 0 ? indexed : words));
+        foreach (var word in indexed.Count > 0 ? words.Where(w => w.Length < ShortestIndexedWord) : [])
+        {
+            var spaced = " " + word;
+            var dashed = "-" + word;
+            matched = matched.Where(p => p.Name.StartsWith(word) || p.Name.Contains(spaced) || p.Sku.StartsWith(word) || p.Sku.Contains(dashed));
+        }
+
+        return matched;
+    }
+
+    private static System.Linq.Expressions.Expression<Func<Product, bool>> Matches(IEnumerable<string> words)
+    {
         // A prefix term is never dropped as a stop word.
         var pattern = string.Join(' ', words.Select(w => $"+{w}*"));
-        return products.Where(p => EF.Functions.IsMatch(new[] { p.Name, p.Sku }, pattern, MySqlMatchSearchMode.Boolean));
+        return p => EF.Functions.IsMatch(new[] { p.Name, p.Sku }, pattern, MySqlMatchSearchMode.Boolean);
     }
 
     [GeneratedRegex(@"[\p{L}\p{N}]+")]
