@@ -17,6 +17,12 @@ public sealed record ImageProcessed(Guid UploadId, Guid? ProductId, IReadOnlyLis
 /// <summary>The upload cannot be processed; <paramref name="Reason"/> is for people.</summary>
 public sealed record ImageProcessingFailed(Guid UploadId, Guid? ProductId, string Reason);
 
+/// <summary>
+/// An image was taken off its product (or the product was deleted): remove its original and variants
+/// from storage. At least once; removing what is already gone is a no-op.
+/// </summary>
+public sealed record ImageDeleted(Guid UploadId, Guid? ProductId);
+
 /// <param name="Name">thumb, card, detail…</param>
 /// <param name="Key">Storage key relative to the image root, e.g. <c>{uploadId}/card.jpg</c>; served under <c>/images/{Key}</c>.</param>
 public sealed record ImageVariant(string Name, int Width, int Height, string Format, long Bytes, string Key);

@@ -15,4 +15,11 @@ public sealed class ImageStorage
 
     /// <summary>An original's storage key, relative to the root.</summary>
     public static string OriginalKey(Guid uploadId, string extension) => $"{OriginalsFolder}/{uploadId}.{extension}";
+
+    /// <summary>
+    /// The folder of an upload's variants, relative to the root. The upload id is the image's version:
+    /// a new or replacing image is a new upload, so a URL under it never changes bytes and may be cached
+    /// as immutable; a deleted image's folder is removed and its id never used again.
+    /// </summary>
+    public static string VariantFolderKey(Guid uploadId) => $"{VariantsFolder}/{uploadId}";
 }

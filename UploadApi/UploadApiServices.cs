@@ -27,14 +27,17 @@ public static class UploadApiServices
             .ValidateOnStart();
         builder.Services.AddOptions<UploadOptions>().BindConfiguration(UploadOptions.Section);
         builder.Services.AddOptions<SweeperOptions>().BindConfiguration(SweeperOptions.Section);
+        builder.Services.AddOptions<StorageOptions>().BindConfiguration(ImageStorage.Section);
         builder.Services.TryAddSingleton(TimeProvider.System);
 
         builder.AddMySqlDbContext<UploadDbContext>("uploaddb");
         // Redis only carries the status feed's wake-ups: without it uploads go on, and streams wake on their keep-alive.
         builder.AddDegradableRedisClient("cache");
-        builder.Services.AddHealthChecks().AddRedisHealthCheck("redis", "status events arrive on the keep-alive");
+        builder.Services.AddHealthChecks().AddRedisHealthCheck("redis", "status events arrive on the keep-alive")
+            .AddCheck<StorageSpaceHealthCheck>("storage-space");
 
         builder.Services.AddSingleton<OriginalStore>();
+        builder.Services.AddSingleton<UploadFiles>();
         builder.Services.AddScoped<UploadTransitions>();
         builder.Services.AddScoped<UploadIntake>();
         builder.Services.AddSingleton<UploadStatusFeed>();
@@ -42,6 +45,8 @@ public static class UploadApiServices
         // Before the sweeper, whose first publishes need the worker's queue in place.
         builder.Services.AddHostedService<ImageUploadedTopology>();
         builder.Services.AddHostedService<UploadSweeper>();
+        builder.Services.AddSingleton<StorageSweeper>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<StorageSweeper>());
 
         builder.AddMessaging(
             endpointPrefix: "UploadApi",
@@ -51,6 +56,7 @@ public static class UploadApiServices
                 bus.AddConsumer<ImageProcessedConsumer, UploadConsumerDefinition<ImageProcessedConsumer>>();
                 bus.AddConsumer<ImageProcessingFailedConsumer, UploadConsumerDefinition<ImageProcessingFailedConsumer>>();
                 bus.AddConsumer<ImageUploadedFaultConsumer, UploadConsumerDefinition<ImageUploadedFaultConsumer>>();
+                bus.AddConsumer<ImageDeletedConsumer, UploadConsumerDefinition<ImageDeletedConsumer>>();
             },
             // Uploads still get their 202 while the broker is away: the sweeper publishes later.
             unreachableStatus: HealthStatus.Degraded);

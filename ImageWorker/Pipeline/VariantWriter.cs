@@ -42,7 +42,7 @@ public sealed class VariantWriter
     /// <summary>ImageSharp's configuration for reading headers (and for decoding, with the ImageSharp engine).</summary>
     public Configuration Configuration { get; }
 
-    public string VariantFolder(Guid uploadId) => Path.Combine(_root, ImageStorage.VariantsFolder, uploadId.ToString());
+    public string VariantFolder(Guid uploadId) => Path.Combine(_root, ImageStorage.VariantFolderKey(uploadId));
 
     /// <summary>Reads and checks the original once; see <see cref="CheckedOriginal"/>.</summary>
     public CheckedOriginal ReadOriginal(string originalKey) => CheckedOriginal.Read(_root, originalKey, Configuration, _options);

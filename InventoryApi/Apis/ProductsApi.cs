@@ -23,6 +23,7 @@ public static class ProductsApi
         admin.MapPut("/products/{id:guid}", UpdateProduct);
         admin.MapDelete("/products/{id:guid}", DeleteProduct);
         admin.MapPost("/products/{id:guid}/stock", AdjustStock);
+        admin.MapDelete("/products/{id:guid}/images/{uploadId:guid}", DeleteImage);
 
         return app;
     }
@@ -53,7 +54,7 @@ public static class ProductsApi
 
             if (q is not null)
             {
-                query = query.Where(p => p.Name.Contains(q) || p.Sku.Contains(q));
+                query = query.Matching(q);
             }
 
             var total = await query.CountAsync(ct);
@@ -158,6 +159,21 @@ public static class ProductsApi
         var write = await catalog.DeleteAsync(id, ETags.IfMatchVersion(http.Request), cancellationToken);
         return write.Status == ProductWriteStatus.Done ? TypedResults.NoContent() : Refused(write, id.ToString());
     }
+
+    /// <summary>Takes an image off the product and has its original and variants removed from storage.</summary>
+    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteImage(
+        Guid id, Guid uploadId, ProductCatalog catalog, CancellationToken cancellationToken) =>
+        await catalog.DeleteImageAsync(id, uploadId, cancellationToken) switch
+        {
+            ImageRemoval.Removed => TypedResults.NoContent(),
+            ImageRemoval.NoProduct => ProductNotFound(id.ToString()),
+            ImageRemoval.NotOnProduct => TypedResults.Problem(
+                statusCode: StatusCodes.Status404NotFound, title: "Image not found", detail: $"Product {id} has no image {uploadId}."),
+            _ => TypedResults.Problem(
+                statusCode: StatusCodes.Status503ServiceUnavailable,
+                title: "Image files not scheduled for removal",
+                detail: "The image is off the product, but the message broker could not be reached to remove its files; send the DELETE again."),
+        };
 
     public static async Task<Results<Ok<ProductResponse>, ValidationProblem, ProblemHttpResult>> AdjustStock(
         Guid id, AdjustStockRequest request, ProductCatalog catalog, HttpContext http, CancellationToken cancellationToken)

@@ -1,3 +1,4 @@
+using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using MySqlConnector;
 using Reference.Contracts;
@@ -11,13 +12,19 @@ namespace Reference.InventoryApi.Products;
 
 /// <summary>
 /// Every write to a product except reserved stock (that is <see cref="Reservations.StockReservations"/>).
-/// Each write invalidates the product's cache entries itself, so no caller can forget to.
+/// Each write invalidates the product's cache entries itself, so no caller can forget to, and each
+/// write that takes images off a product announces them (<see cref="ImageDeleted"/>) so UploadApi
+/// removes their files.
 /// </summary>
 public sealed class ProductCatalog(
     InventoryDbContext db,
     ProductCache cache,
-    TimeProvider clock)
+    IPublishEndpoint publish,
+    TimeProvider clock,
+    ILogger<ProductCatalog> logger)
 {
+    private static readonly TimeSpan PublishTimeout = TimeSpan.FromSeconds(5);
+
     public async Task<ProductWrite> CreateAsync(CreateProductRequest request, CancellationToken cancellationToken)
     {
         // Checked first so the common case needs no failed INSERT; the unique index still decides races.
@@ -103,6 +110,8 @@ public sealed class ProductCatalog(
     /// <param name="ifMatch">The version the caller read; null or -1 for any version.</param>
     public async Task<ProductWrite> DeleteAsync(Guid id, int? ifMatch, CancellationToken cancellationToken)
     {
+        // Read before the delete cascades to them; one attached in between is left to the retention sweep.
+        var uploadIds = await db.ProductImages.Where(i => i.ProductId == id).Select(i => i.UploadId).ToListAsync(cancellationToken);
         var deleted = await db.Products
             .Where(p => p.Id == id && p.Reserved == 0 && (ifMatch == null || ifMatch == -1 || p.Version == ifMatch))
             .ExecuteDeleteAsync(cancellationToken);
@@ -121,7 +130,51 @@ public sealed class ProductCatalog(
         }
 
         await cache.InvalidateAsync(id);
+        await AnnounceDeletedAsync(id, uploadIds);
         return ProductWrite.Done(null);
+    }
+
+    /// <summary>
+    /// Takes one image off the product, then has its files removed. The removal is announced even when the
+    /// image is no longer on the product, so repeating a DELETE whose announcement failed finishes the job;
+    /// UploadApi removes files only of an upload made for this product.
+    /// </summary>
+    public async Task<ImageRemoval> DeleteImageAsync(Guid productId, Guid uploadId, CancellationToken cancellationToken)
+    {
+        var removed = await db.Database.CreateExecutionStrategy().ExecuteAsync(async ct =>
+        {
+            db.ChangeTracker.Clear();
+            await using var transaction = await db.Database.BeginTransactionAsync(ct);
+            // The version bump also changes the product's ETag, so pages holding the old image revalidate.
+            var touched = await db.Products.Where(p => p.Id == productId)
+                .ExecuteUpdateAsync(s => s.SetProperty(p => p.Version, p => p.Version + 1).SetProperty(p => p.UpdatedAt, clock.GetUtcNow()), ct);
+            if (touched == 0)
+            {
+                return ImageRemoval.NoProduct;
+            }
+
+            var deleted = await db.ProductImages.Where(i => i.ProductId == productId && i.UploadId == uploadId).ExecuteDeleteAsync(ct);
+            if (deleted == 0)
+            {
+                await transaction.RollbackAsync(ct);
+                return ImageRemoval.NotOnProduct;
+            }
+
+            await transaction.CommitAsync(ct);
+            return ImageRemoval.Removed;
+        }, cancellationToken);
+
+        if (removed == ImageRemoval.NoProduct)
+        {
+            return removed;
+        }
+
+        if (removed == ImageRemoval.Removed)
+        {
+            await cache.InvalidateAsync(productId);
+        }
+
+        return await AnnounceDeletedAsync(productId, [uploadId]) ? removed : ImageRemoval.FilesNotScheduled;
     }
 
     /// <summary>Adds <paramref name="delta"/> to on-hand; refused when it would leave less than is reserved.</summary>
@@ -215,6 +268,28 @@ public sealed class ProductCatalog(
         return product is null ? null : ProductResponse.From(product);
     }
 
+    /// <returns>False when the broker could not be reached: the files stay until the DELETE is repeated.</returns>
+    private async Task<bool> AnnounceDeletedAsync(Guid productId, IReadOnlyList<Guid> uploadIds)
+    {
+        if (uploadIds.Count == 0)
+        {
+            return true;
+        }
+
+        using var timeout = new CancellationTokenSource(PublishTimeout);
+        try
+        {
+            await Task.WhenAll(uploadIds.Select(u => publish.Publish(new ImageDeleted(u, productId), timeout.Token)));
+            return true;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            logger.LogError(e, "Images {UploadIds} are off product {ProductId}, but their files could not be scheduled for removal.",
+                uploadIds, productId);
+            return false;
+        }
+    }
+
     private static bool IsDuplicateKey(DbUpdateException e) =>
         e.InnerException is MySqlException { ErrorCode: MySqlErrorCode.DuplicateKeyEntry };
 }
@@ -236,6 +311,17 @@ public sealed record ProductWrite(ProductWriteStatus Status, ProductResponse? Pr
     public static ProductWrite HasReservations(int reserved) => new(ProductWriteStatus.HasReservations, Reserved: reserved);
 
     public static ProductWrite StockRefused(ProductResponse product) => new(ProductWriteStatus.StockRefused, product);
+}
+
+/// <summary>What became of a request to take an image off its product.</summary>
+public enum ImageRemoval
+{
+    Removed,
+    NotOnProduct,
+    NoProduct,
+
+    /// <summary>Off the product (or already off), but the broker could not be told to remove its files.</summary>
+    FilesNotScheduled,
 }
 
 /// <summary>What became of one ImageProcessed: attached, already there (a repeated delivery), or no product to attach it to.</summary>

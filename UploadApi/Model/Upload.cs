@@ -55,6 +55,9 @@ public enum UploadStatus
     Processing,
     Ready,
     Failed,
+
+    /// <summary>Taken off its product: its files are removed and nothing moves it again.</summary>
+    Deleted,
 }
 
 /// <param name="Key">Relative to Storage:Root/variants, e.g. <c>{uploadId}/card.jpg</c>.</param>

@@ -6,7 +6,7 @@ using Reference.UploadApi.StatusFeed;
 namespace Reference.UploadApi.Uploads;
 
 /// <summary>
-/// The upload state machine, in one place. Pending → Processing → Ready | Failed; Ready is final.
+/// The upload state machine, in one place. Pending → Processing → Ready | Failed; any → Deleted, which is final.
 /// Failed is final too, except for a late result: its variants exist and the inventory attaches
 /// every result, so the upload becomes Ready to agree with it. Every change is one conditional UPDATE whose WHERE names the states it
 /// may leave, so redelivered or late messages and several replicas can never move an upload
@@ -45,7 +45,7 @@ public sealed class UploadTransitions(UploadDbContext db, UploadStatusFeed feed,
     {
         var now = Now();
         var changed = await db.Uploads
-            .Where(u => u.Id == id && u.Status != UploadStatus.Ready)
+            .Where(u => u.Id == id && u.Status != UploadStatus.Ready && u.Status != UploadStatus.Deleted)
             .ExecuteUpdateAsync(set => set
                 .SetProperty(u => u.Status, UploadStatus.Ready)
                 .SetProperty(u => u.Variants, variants)
@@ -63,6 +63,19 @@ public sealed class UploadTransitions(UploadDbContext db, UploadStatusFeed feed,
             .ExecuteUpdateAsync(set => set
                 .SetProperty(u => u.Status, UploadStatus.Failed)
                 .SetProperty(u => u.Reason, reason)
+                .SetProperty(u => u.UpdatedAt, now), cancellationToken) == 1;
+        return await AnnounceIf(changed, id);
+    }
+
+    /// <summary>The image was taken off its product: no late result may bring it back, and its variants are listed no more.</summary>
+    public async Task<bool> MarkDeletedAsync(Guid id, CancellationToken cancellationToken)
+    {
+        var now = Now();
+        var changed = await db.Uploads
+            .Where(u => u.Id == id && u.Status != UploadStatus.Deleted)
+            .ExecuteUpdateAsync(set => set
+                .SetProperty(u => u.Status, UploadStatus.Deleted)
+                .SetProperty(u => u.Variants, new List<UploadVariant>())
                 .SetProperty(u => u.UpdatedAt, now), cancellationToken) == 1;
         return await AnnounceIf(changed, id);
     }

@@ -1,5 +1,6 @@
 using Reference.Tests.Storefront;
 using System.Net;
+using System.Net.Http.Json;
 using Reference.Tests.Support;
 using SixLabors.ImageSharp;
 
@@ -40,6 +41,76 @@ public sealed class UploadPipelineTests(StorefrontFixture storefront)
         var listed = (await client.WaitUntilProductListsAsync(product.Id, accepted.Id)).Images;
         Assert.Equal(accepted.Id, Assert.Single(listed).UploadId);
         Assert.Equal(upload.Variants!.Select(v => v.Url).Order(), listed[0].Variants.Select(v => v.Url).Order());
+    }
+
+    [Fact]
+    public async Task A_deleted_image_leaves_the_product_page_and_the_listing_and_its_urls_answer_404_from_the_gateway()
+    {
+        var client = Client();
+        var product = await client.CreateProductAsync(category: "Takedown");
+        var accepted = await client.UploadAcceptedAsync(Corpus.Path("kite-orient6-gps.jpg"), product.Id);
+        var upload = await client.WaitUntilFinishedAsync(accepted.Id);
+        Assert.Equal("Ready", upload.Status);
+        await client.WaitUntilProductListsAsync(product.Id, accepted.Id);
+        // Cached on both read paths first, so the delete has something to invalidate.
+        Assert.Contains(await ListedUploadsAsync(client, "Takedown", product.Id), u => u == accepted.Id);
+
+        using var deleted = await client.DeleteAsAdminAsync($"/api/inventory/products/{product.Id}/images/{accepted.Id}");
+        Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+
+        Assert.Empty((await client.GetProductAsync(product.Id)).Images);
+        Assert.DoesNotContain(await ListedUploadsAsync(client, "Takedown", product.Id), u => u == accepted.Id);
+        foreach (var variant in upload.Variants!)
+        {
+            var status = await Poll.UntilAsync(async () => (await client.Http.GetAsync(variant.Url)).StatusCode,
+                s => s == HttpStatusCode.NotFound, TimeSpan.FromSeconds(20));
+            Console.WriteLine($"GET {variant.Url} after the delete: {(int)status}");
+            Assert.Equal(HttpStatusCode.NotFound, status);
+        }
+
+        Assert.Empty(Directory.GetFiles(Path.Combine(storefront.ImageStorage, "originals"), $"{accepted.Id}*"));
+        Assert.Equal("Deleted", (await client.GetUploadAsync(accepted.Id)).Status);
+    }
+
+    [Fact]
+    public async Task A_replaced_image_gets_new_urls_and_the_old_ones_answer_404()
+    {
+        var client = Client();
+        var product = await client.CreateProductAsync();
+        var first = await client.UploadAcceptedAsync(Corpus.Path("kite-orient6-gps.jpg"), product.Id);
+        var firstUrls = (await client.WaitUntilFinishedAsync(first.Id)).Variants!.Select(v => v.Url).ToList();
+        await client.WaitUntilProductListsAsync(product.Id, first.Id);
+
+        // Replacing is uploading the new image, then deleting the old one.
+        var second = await client.UploadAcceptedAsync(Corpus.Path("kite-orient6-gps.jpg"), product.Id);
+        Assert.Equal("Ready", (await client.WaitUntilFinishedAsync(second.Id)).Status);
+        await client.WaitUntilProductListsAsync(product.Id, second.Id);
+        using var deleted = await client.DeleteAsAdminAsync($"/api/inventory/products/{product.Id}/images/{first.Id}");
+        Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+
+        var image = Assert.Single((await client.GetProductAsync(product.Id)).Images);
+        Assert.Equal(second.Id, image.UploadId);
+        var newUrls = image.Variants.Select(v => v.Url).ToList();
+        Assert.Empty(newUrls.Intersect(firstUrls));
+        foreach (var url in newUrls)
+        {
+            Assert.Equal(HttpStatusCode.OK, (await client.Http.GetAsync(url)).StatusCode);
+        }
+
+        foreach (var url in firstUrls)
+        {
+            Assert.Equal(HttpStatusCode.NotFound, await Poll.UntilAsync(async () => (await client.Http.GetAsync(url)).StatusCode,
+                s => s == HttpStatusCode.NotFound, TimeSpan.FromSeconds(20)));
+        }
+    }
+
+    private static async Task<List<Guid>> ListedUploadsAsync(StorefrontClient client, string category, Guid productId)
+    {
+        var page = await client.Http.GetFromJsonAsync<System.Text.Json.JsonElement>($"/api/inventory/products?category={category}&pageSize=100");
+        return page.GetProperty("items").EnumerateArray()
+            .Where(p => p.GetProperty("id").GetGuid() == productId)
+            .SelectMany(p => p.GetProperty("images").EnumerateArray().Select(i => i.GetProperty("uploadId").GetGuid()))
+            .ToList();
     }
 
     [Fact]

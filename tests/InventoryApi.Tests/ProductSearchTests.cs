@@ -1,7 +1,11 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Reference.InventoryApi.Infrastructure;
+using Reference.InventoryApi.Products;
 using Reference.InventoryApi.Apis;
 using StackExchange.Redis;
 using Xunit.Abstractions;
@@ -113,4 +117,112 @@ public sealed class ProductSearchTests(InventoryFixture fixture, ITestOutputHelp
 
     private static string CaseVariant(Random random, string word) =>
         new string(' ', random.Next(3)) + new string(word.Select(c => random.Next(2) == 0 ? char.ToUpperInvariant(c) : c).ToArray());
+
+    [Fact]
+    public async Task The_search_finds_word_prefixes_of_the_name_and_sku_from_the_fulltext_index()
+    {
+        var word = "Merlin" + Guid.NewGuid().ToString("N")[..6];
+        var product = await fixture.ReplicaA.CreateProductAsync(stock: 1, name: $"Blue {word} lamp");
+        using var client = fixture.ReplicaA.Anonymous();
+
+        async Task<List<Guid>> SearchAsync(string q) =>
+            (await client.GetFromJsonAsync<ProductPage>($"/api/inventory/products?q={Uri.EscapeDataString(q)}&category={product.Category}", InventoryApp.Json))!
+                .Items.Select(p => p.Id).ToList();
+
+        Assert.Equal([product.Id], await SearchAsync(word[..8]));
+        Assert.Equal([product.Id], await SearchAsync($"lamp {word}"));
+        Assert.Equal([product.Id], await SearchAsync(product.Sku[..6]));
+        // Boolean-mode operators in the query are only punctuation, never syntax errors or exclusions.
+        Assert.Equal([product.Id], await SearchAsync($"\"{word}\" -lamp"));
+        // The price of the index: the middle of a word is not a prefix.
+        Assert.Empty(await SearchAsync(word[2..]));
+    }
+
+    [Fact]
+    public async Task On_50k_products_the_search_reads_the_fulltext_index_instead_of_scanning_measured_before_and_after()
+    {
+        const int products = 50_000;
+        await using var replica = fixture.NewReplica(database: "inventory_search_bench");
+        replica.Start();
+        await using var scope = replica.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<InventoryDbContext>();
+        db.Database.SetCommandTimeout(TimeSpan.FromMinutes(2));
+        if (await db.Products.CountAsync() < products)
+        {
+            var seeding = Stopwatch.StartNew();
+            await db.Database.ExecuteSqlRawAsync($"""
+                SET STATEMENT max_recursive_iterations = {products} FOR
+                INSERT INTO Products (Id, Sku, Name, Description, Category, Price, Currency, OnHand, Reserved, CreatedAt, UpdatedAt, Version)
+                WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < {products - 1})
+                SELECT UUID(), CONCAT('BENCH-', i),
+                       CONCAT(ELT(1 + i % 10, 'Red', 'Blue', 'Green', 'Oak', 'Steel', 'Linen', 'Wool', 'Glass', 'Clay', 'Brass'), ' ',
+                              ELT(1 + (i DIV 10) % 10, 'Kite', 'Lamp', 'Chair', 'Mug', 'Rug', 'Vase', 'Bowl', 'Shelf', 'Clock', 'Tray'), ' ', i),
+                       '', ELT(1 + i % 7, 'Home', 'Garden', 'Kitchen', 'Toys', 'Office', 'Outdoor', 'Bath'), 10, 'EUR', 5, 0, NOW(), NOW(), 1
+                FROM n
+                """);
+            output.WriteLine($"Seeded {products:N0} products in {seeding.Elapsed.TotalSeconds:0.0} s.");
+        }
+
+        foreach (var q in new[] { "blue lamp", "clock 428" })
+        {
+            var scan = db.Products.AsNoTracking().Where(p => p.Name.Contains(q) || p.Sku.Contains(q));
+            var indexed = db.Products.AsNoTracking().Matching(q);
+            var ((scanMs, scanCount), (indexedMs, indexedCount)) = await MedianAsync(scan, indexed);
+            var plan = await ExplainAsync(db, indexed.Select(p => p.Id).ToQueryString());
+            output.WriteLine($"q=\"{q}\" on {products:N0} products: LIKE '%q%' {scanMs:0.0} ms ({scanCount} found), " +
+                             $"FULLTEXT {indexedMs:0.0} ms ({indexedCount} found); plan: {plan}");
+
+            Assert.StartsWith("fulltext FT_Products_Name_Sku", plan);
+            Assert.Equal(scanCount, indexedCount);
+        }
+    }
+
+    /// <summary>
+    /// Medians of 21 runs of the page query the API makes (count, then the first 24 by name), after 3 to warm
+    /// up; the two queries take turns, so load from elsewhere on the machine falls on both alike.
+    /// </summary>
+    private static async Task<((double Milliseconds, int Count) First, (double Milliseconds, int Count) Second)> MedianAsync(
+        IQueryable<Reference.InventoryApi.Model.Product> first, IQueryable<Reference.InventoryApi.Model.Product> second)
+    {
+        var times = new[] { new List<double>(), new List<double>() };
+        var counts = new int[2];
+        for (var run = 0; run < 24; run++)
+        {
+            foreach (var (query, i) in new[] { (first, 0), (second, 1) })
+            {
+                var started = Stopwatch.GetTimestamp();
+                counts[i] = await query.CountAsync();
+                await query.OrderBy(p => p.Name).ThenBy(p => p.Id).Take(24).ToListAsync();
+                if (run >= 3)
+                {
+                    times[i].Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                }
+            }
+        }
+
+        double Median(List<double> values) => values.Order().ElementAt(values.Count / 2);
+        return ((Median(times[0]), counts[0]), (Median(times[1]), counts[1]));
+    }
+
+    /// <summary>MySQL's plan for the query: its access type, key and the rows it expects to read.</summary>
+    private static async Task<string> ExplainAsync(InventoryDbContext db, string sql)
+    {
+        var connection = db.Database.GetDbConnection();
+        await db.Database.OpenConnectionAsync();
+        await using var command = connection.CreateCommand();
+        // ToQueryString declares its parameters as SET statements before the query.
+        var statements = sql.Split(";\n", StringSplitOptions.RemoveEmptyEntries);
+        command.CommandText = string.Join(";\n", statements[..^1].Append("EXPLAIN " + statements[^1]));
+        await using var reader = await command.ExecuteReaderAsync();
+        do
+        {
+            if (reader.FieldCount > 1 && await reader.ReadAsync())
+            {
+                return $"{reader["type"]} {reader["key"]} rows={reader["rows"]}";
+            }
+        }
+        while (await reader.NextResultAsync());
+
+        return "no plan";
+    }
 }

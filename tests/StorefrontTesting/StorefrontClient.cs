@@ -79,6 +79,12 @@ public sealed class StorefrontClient(HttpClient http, string adminKey)
         return await http.SendAsync(request);
     }
 
+    public async Task<HttpResponseMessage> DeleteAsAdminAsync(string path)
+    {
+        using var request = Admin(HttpMethod.Delete, path);
+        return await http.SendAsync(request);
+    }
+
     /// <summary>Polls the status URL until the upload is Ready or Failed.</summary>
     public async Task<UploadDto> WaitUntilFinishedAsync(Guid id, TimeSpan? timeout = null)
     {

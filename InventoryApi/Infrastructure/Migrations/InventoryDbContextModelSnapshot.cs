@@ -231,6 +231,9 @@ namespace Reference.InventoryApi.Infrastructure.Migrations
 
                     b.HasIndex("Category", "Name");
 
+                    b.HasIndex(new[] { "Name", "Sku" }, "FT_Products_Name_Sku")
+                        .HasAnnotation("MySql:FullTextIndex", true);
+
                     b.ToTable("Products", null, t =>
                         {
                             t.HasCheckConstraint("CK_Products_Available_NotNegative", "`OnHand` >= `Reserved`");

@@ -37,6 +37,9 @@ public sealed class UploadApiFixture : IAsyncLifetime
 
     public DatabaseFaults Faults { get; } = new();
 
+    /// <summary>The replicas' settings, for a test that starts one of its own with a change.</summary>
+    public IReadOnlyDictionary<string, string?> Settings { get; private set; } = null!;
+
     public string OriginalsDirectory => Path.Combine(StorageRoot, "originals");
 
     /// <summary>Files the tests make (not the service's storage).</summary>
@@ -71,6 +74,7 @@ public sealed class UploadApiFixture : IAsyncLifetime
             ["Uploads:Sweeper:ProcessingTimeout"] = "00:01:00",
             ["Uploads:Sweeper:MaxAttempts"] = "5",
         };
+        Settings = settings;
         A = new UploadApiFactory(settings, Faults);
         B = new UploadApiFactory(settings);
 

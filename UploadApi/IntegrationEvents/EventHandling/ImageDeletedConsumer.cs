@@ -1,0 +1,32 @@
+using MassTransit;
+using Microsoft.EntityFrameworkCore;
+using Reference.Contracts;
+using Reference.UploadApi.Infrastructure;
+using Reference.UploadApi.Storage;
+
+namespace Reference.UploadApi.IntegrationEvents.EventHandling;
+
+/// <summary>
+/// An image was taken off its product: the upload becomes Deleted first (so no late result revives it),
+/// then its original and variants leave storage and the gateway answers 404 for them.
+/// </summary>
+public sealed class ImageDeletedConsumer(
+    UploadDbContext db, UploadTransitions transitions, UploadFiles files, ILogger<ImageDeletedConsumer> logger) : IConsumer<ImageDeleted>
+{
+    public async Task Consume(ConsumeContext<ImageDeleted> context)
+    {
+        var message = context.Message;
+        var upload = await db.Uploads.AsNoTracking().FirstOrDefaultAsync(u => u.Id == message.UploadId, context.CancellationToken);
+        if (upload is null || upload.ProductId != message.ProductId)
+        {
+            // Only an upload made for that product: a wrong product id in the DELETE removes nothing.
+            logger.LogWarning("Upload {UploadId} is not an image of product {ProductId}; nothing removed.", message.UploadId, message.ProductId);
+            return;
+        }
+
+        await transitions.MarkDeletedAsync(upload.Id, context.CancellationToken);
+        files.DeleteVariants(upload.Id);
+        files.DeleteOriginal(upload.OriginalKey);
+        logger.LogInformation("Upload {UploadId} of product {ProductId} deleted with its files.", upload.Id, upload.ProductId);
+    }
+}
