@@ -1,12 +1,10 @@
 using Reference.Tests.Support;
 using System.Net;
 using System.Net.Http.Json;
-using System.Text.Json;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Reference.InventoryApi.Apis;
-using Reference.InventoryApi.Infrastructure;
 using Reference.InventoryApi.Model;
 
 namespace Reference.InventoryApi.Tests;

@@ -1,4 +1,3 @@
-using Reference.Tests.Support;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;

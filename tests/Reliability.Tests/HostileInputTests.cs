@@ -1,13 +1,10 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Net.Sockets;
-using System.Text;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Reference.Reliability.Tests.Support;
-using Reference.Tests.Storefront;
 using Reference.Tests.Support;
 using Xunit.Abstractions;
 

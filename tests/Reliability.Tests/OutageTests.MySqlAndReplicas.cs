@@ -1,10 +1,7 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Http.Json;
 using Reference.Reliability.Tests.Support;
-using Reference.Tests.Storefront;
 using Reference.Tests.Support;
-using Xunit.Abstractions;
 
 namespace Reference.Reliability.Tests;
 

@@ -4,7 +4,6 @@ using System.Net.Http.Json;
 using Reference.Reliability.Tests.Support;
 using Reference.Tests.Storefront;
 using Reference.Tests.Support;
-using Xunit.Abstractions;
 
 namespace Reference.Reliability.Tests;
 

@@ -1,14 +1,12 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
-using System.Net.Http.Json;
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
 using Reference.Bench.Load;
 using Reference.Bench.Report;
 using Reference.Tests.Storefront;
-using Reference.Tests.Support;
 
 namespace Reference.Bench.EndToEnd;
 

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Net.Sockets;
 using Reference.Bench.Load;
 using Reference.Bench.Report;
 using Reference.Tests.Support;

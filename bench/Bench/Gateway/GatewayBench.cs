@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net.Sockets;
 using Reference.Bench.Load;
 using Reference.Bench.Report;

@@ -1,10 +1,7 @@
-using System.Globalization;
 using System.Text;
-using System.Text.RegularExpressions;
 using Reference.Bench.EndToEnd;
 using Reference.Bench.Engine;
 using Reference.Bench.Gateway;
-using Reference.Tests.Support;
 
 namespace Reference.Bench.Report;
 

@@ -1,9 +1,7 @@
 using MassTransit;
 using RabbitMQ.Client;
 using Reference.Contracts;
-using Reference.ImageWorker.Consumers;
 using Reference.Tests.Support;
-using StackExchange.Redis;
 
 namespace Reference.ImageWorker.Tests.Consumers;
 

@@ -1,7 +1,5 @@
 using MassTransit;
-using RabbitMQ.Client;
 using Reference.Contracts;
-using Reference.ImageWorker.Consumers;
 using Reference.Tests.Support;
 using StackExchange.Redis;
 

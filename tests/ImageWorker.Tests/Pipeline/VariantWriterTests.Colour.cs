@@ -1,14 +1,11 @@
-using System.Text;
 using Microsoft.Extensions.Options;
 using Reference.Contracts;
 using Reference.ImageWorker.Pipeline;
 using Reference.Tests.Support;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Formats.Jpeg;
-using SixLabors.ImageSharp.Formats.Png;
 using SixLabors.ImageSharp.Metadata.Profiles.Exif;
 using SixLabors.ImageSharp.PixelFormats;
-using SixLabors.ImageSharp.Processing;
 
 namespace Reference.ImageWorker.Tests.Pipeline;
 

@@ -1,9 +1,7 @@
 using System.Text;
-using Microsoft.Extensions.Options;
 using Reference.Contracts;
 using Reference.ImageWorker.Pipeline;
 using Reference.Tests.Support;
-using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Formats.Jpeg;
 using SixLabors.ImageSharp.Formats.Png;
 using SixLabors.ImageSharp.Metadata.Profiles.Exif;
