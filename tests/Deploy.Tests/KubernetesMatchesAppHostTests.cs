@@ -306,6 +306,35 @@ public sealed partial class KubernetesMatchesAppHostTests(ManifestFixture manife
     }
 
     [Fact]
+    public void Each_workload_takes_connections_only_from_what_uses_it_in_the_AppHost()
+    {
+        var external = Manifest.Bindings().Where(b => (bool?)b.Value["external"] == true).Select(b => b.Resource).ToHashSet();
+        var policies = Cluster.OfKind("NetworkPolicy").Select(p => Map(p, "spec")).ToList();
+
+        // Nothing is reachable that no policy opens.
+        Assert.Contains(policies, p => Map(p, "podSelector").Count == 0 && List(p, "policyTypes").Contains("Ingress") && List(p, "ingress").Count == 0);
+
+        foreach (var workload in Cluster.Workloads.Select(Name))
+        {
+            var isContainer = AppHostContainers.Contains(workload);
+            // The port the services connect to: a container's "tcp" binding, a service's "http".
+            var servicePort = isContainer ? "tcp" : "http";
+            var expected = external.Contains(workload)
+                ? ["anyone"]
+                : AppHostServices.Where(s => s.Any(r => ReferencedResources(r).Contains(workload))).Select(s => s.Key).ToHashSet();
+
+            var rules = IngressRules(policies, workload).ToList();
+            var sources = rules.Where(r => r.Ports.Count == 0 || r.Ports.Contains(servicePort)).SelectMany(r => r.Sources).ToHashSet();
+            Assert.True(expected.SetEquals(sources),
+                $"{workload}: open on {servicePort} to [{string.Join(", ", sources.Order())}], but used by [{string.Join(", ", expected.Order())}] in the AppHost");
+
+            // Any other port (RabbitMQ's management API) is open only to KEDA, from its own namespace.
+            Assert.All(rules.Where(r => r.Ports.Count > 0 && !r.Ports.Contains(servicePort)), rule =>
+                Assert.Equal(["namespace keda"], rule.Sources));
+        }
+    }
+
+    [Fact]
     public void The_Ingress_lets_the_largest_upload_reach_the_gateway()
     {
         var maxFileBytes = long.Parse(Manifest.Environment("gateway")["Uploads__MaxBytes"]);
@@ -399,6 +428,53 @@ public sealed partial class KubernetesMatchesAppHostTests(ManifestFixture manife
         && !(ReferenceVariablePattern().Match(key) is { Success: true } m
              && AppHostContainers.Any(r => AppHostManifest.EnvironmentVariable(r) == m.Groups[1].Value));
 
+    /// <summary>The containers and services a resource's settings name, through connection strings: <c>inventoryapi-1</c> uses mysql, cache, messaging.</summary>
+    private HashSet<string> ReferencedResources(string resource)
+    {
+        var found = new HashSet<string>();
+        var followed = new HashSet<string>();
+        var pending = new Stack<string>(Manifest.Environment(resource).Values);
+        while (pending.TryPop(out var expression))
+        {
+            foreach (Match match in ResourceReferencePattern().Matches(expression))
+            {
+                var name = match.Groups[1].Value;
+                var referenced = Manifest[name];
+                switch ((string)referenced["type"]!)
+                {
+                    case "container.v0":
+                        found.Add(name);
+                        break;
+                    case "project.v0":
+                        found.Add(ReplicaOf(name) ?? name);
+                        break;
+                    case "value.v0" or "annotated.string" when followed.Add(name):
+                        // inventorydb, messaging-password-uri-encoded: follow what they are made of.
+                        pending.Push((string?)referenced["connectionString"] ?? (string?)referenced["value"] ?? "");
+                        break;
+                }
+            }
+        }
+
+        // Its own port (HTTP_PORTS) is not a use of itself.
+        found.Remove(ReplicaOf(resource) ?? resource);
+        return found;
+    }
+
+    /// <summary>A NetworkPolicy's ingress rules for a workload: who (<c>anyone</c>, a workload, <c>namespace X</c>) on which ports (none: all).</summary>
+    private static IEnumerable<(HashSet<string> Sources, HashSet<string> Ports)> IngressRules(
+        IEnumerable<Dictionary<object, object?>> policies, string workload) =>
+        policies
+            .Where(p => Str(p, "podSelector", "matchLabels", "app.kubernetes.io/name") == workload)
+            .SelectMany(p => List(p, "ingress").Cast<Dictionary<object, object?>>())
+            .Select(rule => (
+                Sources: rule.ContainsKey("from")
+                    ? List(rule, "from").Cast<Dictionary<object, object?>>().Select(peer =>
+                        Str(peer, "podSelector", "matchLabels", "app.kubernetes.io/name")
+                        ?? $"namespace {Str(peer, "namespaceSelector", "matchLabels", "kubernetes.io/metadata.name")}").ToHashSet()
+                    : ["anyone"],
+                Ports: List(rule, "ports").Cast<Dictionary<object, object?>>().Select(port => (string)port["port"]!).ToHashSet()));
+
     /// <summary><c>services__inventoryapi__http__1</c> is the same setting as <c>__0</c> when the cluster gives one address.</summary>
     private static string SingleAddressPerService(string key) =>
         ServiceAddressPattern().Match(key) is { Success: true } m ? $"services__{m.Groups[1].Value}__http__0" : key;
@@ -451,6 +527,9 @@ public sealed partial class KubernetesMatchesAppHostTests(ManifestFixture manife
 
     [GeneratedRegex(@"^(.+)-(\d+)$")]
     private static partial Regex ReplicaPattern();
+
+    [GeneratedRegex(@"\{([a-z0-9-]+)\.")]
+    private static partial Regex ResourceReferencePattern();
 
     [GeneratedRegex(@"^services__([a-z0-9-]+)__http__\d+$")]
     private static partial Regex ServiceAddressPattern();
