@@ -171,8 +171,8 @@ public static class ProductsApi
                 statusCode: StatusCodes.Status404NotFound, title: "Image not found", detail: $"Product {id} has no image {uploadId}."),
             _ => TypedResults.Problem(
                 statusCode: StatusCodes.Status503ServiceUnavailable,
-                title: "Image files not scheduled for removal",
-                detail: "The image is off the product, but the message broker could not be reached to remove its files; send the DELETE again."),
+                title: "Image not deleted",
+                detail: "The message broker could not be reached to remove the image's files, so the image stays; try again shortly."),
         };
 
     public static async Task<Results<Ok<ProductResponse>, ValidationProblem, ProblemHttpResult>> AdjustStock(

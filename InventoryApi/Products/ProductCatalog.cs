@@ -135,9 +135,9 @@ public sealed class ProductCatalog(
     }
 
     /// <summary>
-    /// Takes one image off the product, then has its files removed. The removal is announced even when the
-    /// image is no longer on the product, so repeating a DELETE whose announcement failed finishes the job;
-    /// UploadApi removes files only of an upload made for this product.
+    /// Takes one image off the product and has its files removed. The removal is announced before the
+    /// commit: with the broker away nothing changes (the caller may try again), and an image that is not
+    /// (or not yet) on the product is never announced, so an upload still in the pipeline keeps its files.
     /// </summary>
     public async Task<ImageRemoval> DeleteImageAsync(Guid productId, Guid uploadId, CancellationToken cancellationToken)
     {
@@ -160,21 +160,23 @@ public sealed class ProductCatalog(
                 return ImageRemoval.NotOnProduct;
             }
 
+            // A commit that fails after this leaves the image listed without files until the DELETE is repeated.
+            if (!await AnnounceDeletedAsync(productId, [uploadId]))
+            {
+                await transaction.RollbackAsync(ct);
+                return ImageRemoval.BrokerUnreachable;
+            }
+
             await transaction.CommitAsync(ct);
             return ImageRemoval.Removed;
         }, cancellationToken);
-
-        if (removed == ImageRemoval.NoProduct)
-        {
-            return removed;
-        }
 
         if (removed == ImageRemoval.Removed)
         {
             await cache.InvalidateAsync(productId);
         }
 
-        return await AnnounceDeletedAsync(productId, [uploadId]) ? removed : ImageRemoval.FilesNotScheduled;
+        return removed;
     }
 
     /// <summary>Adds <paramref name="delta"/> to on-hand; refused when it would leave less than is reserved.</summary>
@@ -268,7 +270,7 @@ public sealed class ProductCatalog(
         return product is null ? null : ProductResponse.From(product);
     }
 
-    /// <returns>False when the broker could not be reached: the files stay until the DELETE is repeated.</returns>
+    /// <returns>False when the broker could not be reached.</returns>
     private async Task<bool> AnnounceDeletedAsync(Guid productId, IReadOnlyList<Guid> uploadIds)
     {
         if (uploadIds.Count == 0)
@@ -284,7 +286,7 @@ public sealed class ProductCatalog(
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            logger.LogError(e, "Images {UploadIds} are off product {ProductId}, but their files could not be scheduled for removal.",
+            logger.LogError(e, "The removal of images {UploadIds} of product {ProductId} could not be announced; their files stay.",
                 uploadIds, productId);
             return false;
         }
@@ -320,8 +322,8 @@ public enum ImageRemoval
     NotOnProduct,
     NoProduct,
 
-    /// <summary>Off the product (or already off), but the broker could not be told to remove its files.</summary>
-    FilesNotScheduled,
+    /// <summary>The broker could not be told to remove its files, so the image stays on the product.</summary>
+    BrokerUnreachable,
 }
 
 /// <summary>What became of one ImageProcessed: attached, already there (a repeated delivery), or no product to attach it to.</summary>

@@ -56,6 +56,7 @@ public sealed class ImageDeleteTests(InventoryFixture fixture)
         var product = await fixture.ReplicaA.CreateProductAsync(stock: 1);
         var image = await AttachAsync(product.Id);
 
+        using var observer = Announcements.On(fixture.ReplicaA);
         using var anonymous = fixture.ReplicaA.Anonymous();
         Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.DeleteAsync($"/api/inventory/products/{product.Id}/images/{image}")).StatusCode);
         using var admin = fixture.ReplicaA.Admin();
@@ -66,6 +67,36 @@ public sealed class ImageDeleteTests(InventoryFixture fixture)
         Assert.Equal("application/problem+json", notOnProduct.Content.Headers.ContentType?.MediaType);
         Assert.Equal(HttpStatusCode.NotFound, noProduct.StatusCode);
         Assert.Single((await fixture.ReplicaA.GetProductAsync(product.Id)).Images);
+        // An upload not (or not yet) on the product keeps its files.
+        Assert.Empty(observer.Published);
+    }
+
+    [Fact]
+    public async Task With_the_broker_down_the_delete_is_503_and_the_image_stays_until_it_is_sent_again()
+    {
+        var product = await fixture.ReplicaA.CreateProductAsync(stock: 1);
+        var image = await AttachAsync(product.Id);
+        using var admin = fixture.ReplicaA.Admin();
+
+        await fixture.Servers.StopAsync(BackingServer.RabbitMq);
+        HttpResponseMessage refused;
+        try
+        {
+            refused = await admin.DeleteAsync($"/api/inventory/products/{product.Id}/images/{image}");
+        }
+        finally
+        {
+            await fixture.Servers.StartAsync(BackingServer.RabbitMq);
+        }
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+        Assert.Equal([image], (await fixture.ReplicaB.GetProductAsync(product.Id)).Images.Select(i => i.UploadId));
+        using var observer = Announcements.On(fixture.ReplicaA);
+        var again = await Poll.UntilAsync(async () => (await admin.DeleteAsync($"/api/inventory/products/{product.Id}/images/{image}")).StatusCode,
+            status => status == HttpStatusCode.NoContent, TimeSpan.FromSeconds(60));
+        Assert.Equal(HttpStatusCode.NoContent, again);
+        Assert.Empty((await fixture.ReplicaB.GetProductAsync(product.Id)).Images);
+        Assert.Contains(new ImageDeleted(image, product.Id), observer.Published);
     }
 
     private async Task<Guid> AttachAsync(Guid productId)
