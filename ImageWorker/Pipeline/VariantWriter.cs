@@ -111,6 +111,21 @@ public sealed class VariantWriter
         }
     }
 
+    /// <summary>The original's file size and pixel count (0 when its header cannot be read), for the operations console.</summary>
+    public (long Bytes, long Pixels) MeasureOriginal(string originalKey)
+    {
+        try
+        {
+            using var file = File.OpenRead(OriginalPath(originalKey));
+            var info = Image.Identify(Configuration, file);
+            return (file.Length, info is null ? 0 : (long)info.Width * info.Height);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            return (0, 0);
+        }
+    }
+
     /// <summary>
     /// The variants of an earlier complete run, read back from disk, or null when any is missing.
     /// Files are only ever renamed into place whole, so one that exists is complete.
