@@ -7,6 +7,7 @@ using Reference.UploadApi.Infrastructure;
 using Reference.UploadApi.Intake;
 using Reference.UploadApi.IntegrationEvents.EventHandling;
 using Reference.UploadApi.Model;
+using Reference.UploadApi.Operations;
 using Reference.UploadApi.StatusFeed;
 using Reference.UploadApi.Storage;
 using Reference.UploadApi.Sweeping;
@@ -54,6 +55,15 @@ public static class UploadApiServices
         // Before the sweeper, whose first publishes need the worker's queue in place.
         builder.Services.AddHostedService<ImageUploadedTopology>();
         builder.Services.AddHostedService<UploadSweeper>();
+
+        // The operations console (Apis/OperationsApi.cs).
+        builder.Services.AddOptions<OperationsOptions>().BindConfiguration(OperationsOptions.Section);
+        builder.Services.AddSingleton<UploadHistory>();
+        builder.Services.AddSingleton<WorkerRegistry>();
+        builder.Services.AddHttpClient<RabbitMqQueues>(http => http.Timeout = TimeSpan.FromSeconds(3));
+        builder.Services.AddScoped<UploadsOverview>();
+        builder.Services.AddScoped<UploadRetries>();
+        builder.Services.AddHostedService<QueueDepthMetrics>();
 
         builder.AddMessaging(
             endpointPrefix: "UploadApi",
