@@ -3,6 +3,7 @@ using Aspire.Hosting.Testing;
 using System.Net;
 using Microsoft.Playwright;
 using MySqlConnector;
+using RabbitMQ.Client;
 using Reference.Reliability.Tests.Support;
 using Reference.Tests.Storefront;
 using Reference.Tests.Support;
@@ -87,6 +88,14 @@ public sealed class OperationsConsoleTests(OperationsStorefront storefront, ITes
         }
 
         var burstTook = clock.Elapsed;
+        await Assertions.Expect(page.Locator("[data-testid=queue-row][data-queue=image-uploaded]")).ToBeVisibleAsync();
+        using (var queues = await storefront.CreateOperationsClient().SendAsync(HttpMethod.Get, "/api/ops/queues"))
+        {
+            var workQueue = (await System.Net.Http.Json.HttpContentJsonExtensions.ReadFromJsonAsync<List<QueueDto>>(queues.Content, StorefrontClient.Json))!
+                .Single(q => q.Name == "image-uploaded");
+            Assert.Equal(2, workQueue.Consumers);
+        }
+
         await Assertions.Expect(page.GetByTestId("upload-counts")).ToContainTextAsync("Ready:");
         await page.WaitForFunctionAsync("() => document.getElementById('chart-latency').getAttribute('points').length > 0",
             null, new PageWaitForFunctionOptions { Timeout = 10_000 });
@@ -130,6 +139,50 @@ public sealed class OperationsConsoleTests(OperationsStorefront storefront, ITes
         Assert.Contains(history.History, h => h.Event == "retried");
         Assert.Contains(history.History.SkipWhile(h => h.Event != "retried"), h => h.Event == "processed");
         output.WriteLine($"[ops] a Failed upload retried from the page was Ready {readyAfter.TotalSeconds:0.0} s after the click");
+    }
+
+    [Fact]
+    public async Task Messages_of_an_error_queue_are_counted_then_re_driven_to_their_queue_or_purged()
+    {
+        var ops = storefront.CreateOperationsClient();
+        var source = "ops-test-" + Guid.NewGuid().ToString("N")[..8];
+        var factory = new ConnectionFactory { Uri = new Uri((await storefront.App.GetConnectionStringAsync("messaging"))!) };
+        await using var connection = await factory.CreateConnectionAsync();
+        await using var channel = await connection.CreateChannelAsync();
+        await channel.QueueDeclareAsync(source, durable: true, exclusive: false, autoDelete: false);
+        await channel.QueueDeclareAsync(source + "_error", durable: true, exclusive: false, autoDelete: false);
+        for (var i = 0; i < 5; i++)
+        {
+            await channel.BasicPublishAsync("", source + "_error", System.Text.Encoding.UTF8.GetBytes($"message {i}"));
+        }
+
+        var listed = await Until(async () =>
+        {
+            using var response = await ops.SendAsync(HttpMethod.Get, "/api/ops/queues");
+            var queues = await System.Net.Http.Json.HttpContentJsonExtensions.ReadFromJsonAsync<List<QueueDto>>(response.Content, StorefrontClient.Json);
+            return queues!.FirstOrDefault(q => q.Name == source + "_error" && q.Ready == 5);
+        }, TimeSpan.FromSeconds(30));
+        Assert.True(listed!.IsErrorQueue);
+
+        using (var redriven = await ops.SendAsync(HttpMethod.Post, $"/api/ops/error-queues/{source}_error/redrive"))
+        {
+            Assert.Equal(HttpStatusCode.OK, redriven.StatusCode);
+            Assert.Contains("\"messages\":5", await redriven.Content.ReadAsStringAsync());
+        }
+
+        Assert.Equal(5u, await channel.MessageCountAsync(source));
+        Assert.Equal(0u, await channel.MessageCountAsync(source + "_error"));
+
+        await channel.BasicPublishAsync("", source + "_error", System.Text.Encoding.UTF8.GetBytes("one more"));
+        using (var purged = await ops.SendAsync(HttpMethod.Post, $"/api/ops/error-queues/{source}_error/purge"))
+        {
+            Assert.Equal(HttpStatusCode.OK, purged.StatusCode);
+            Assert.Contains("\"messages\":1", await purged.Content.ReadAsStringAsync());
+        }
+
+        Assert.Equal((5u, 0u), (await channel.MessageCountAsync(source), await channel.MessageCountAsync(source + "_error")));
+        await channel.QueueDeleteAsync(source);
+        await channel.QueueDeleteAsync(source + "_error");
     }
 
     [Fact]

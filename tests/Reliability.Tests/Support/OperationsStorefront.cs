@@ -65,6 +65,8 @@ public sealed record HeartbeatDto(string WorkerId, string Name, string Host, int
 
 public sealed record WorkerJobDto(Guid UploadId, long Bytes, long Pixels, DateTimeOffset ReceivedAt, bool Running);
 
+public sealed record QueueDto(string Name, bool IsErrorQueue, long Ready, long Unacknowledged, int Consumers, double? OldestAgeSeconds);
+
 public sealed record UploadDetailDto(UploadSummaryDto Upload, List<HistoryEntryDto> History);
 
 public sealed record UploadSummaryDto(Guid Id, string Status, string? Reason, int Attempts, int Starts);
