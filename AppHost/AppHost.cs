@@ -3,6 +3,7 @@ using Reference.AppHost;
 using Reference.Contracts;
 using Microsoft.Extensions.DependencyInjection;
 using Reference.AppHost.Backing;
+using Reference.AppHost.Operations;
 using Reference.AppHost.Supervision;
 
 var builder = DistributedApplication.CreateBuilder(args);
@@ -31,14 +32,15 @@ var uploadApi = builder.AddReplicas<Projects.UploadApi>("uploadapi", builder.Rep
     .WithReference(backing.Messaging).WaitFor(backing.Messaging)
     .WithEnvironment("Auth__AdminKey", adminKey)
     .WithEnvironment("Uploads__MaxBytes", maxUploadBytes)
-    .WithEnvironment("Storage__Root", imageStorage));
+    .WithEnvironment("Storage__Root", imageStorage)
+    .WithEnvironment("Operations__RabbitMqManagementUrl", backing.MessagingManagement()));
 
-builder.AddReplicas<Projects.ImageWorker>("imageworker", builder.ReplicaCount("ImageWorker", 2), service => service
+var imageWorkers = builder.AddReplicas<Projects.ImageWorker>("imageworker", builder.ReplicaCount("ImageWorker", 2), service => service
     .WithReference(backing.Cache).WaitFor(backing.Cache)
     .WithReference(backing.Messaging).WaitFor(backing.Messaging)
     .WithEnvironment("Storage__Root", imageStorage));
 
-builder.AddProject<Projects.Gateway>("gateway", launchProfileName: null)
+var gateway = builder.AddProject<Projects.Gateway>("gateway", launchProfileName: null)
     .WithHttpEndpoint(port: builder.Configuration.GetValue("Gateway:Port", 8080), name: "http", isProxied: false)
     .WithExternalHttpEndpoints()
     .WithHttpHealthCheck(HealthEndpoints.HealthPath)
@@ -51,5 +53,13 @@ builder.AddProject<Projects.Gateway>("gateway", launchProfileName: null)
     .WithReplicaReferences("uploadapi", uploadApi)
     .WithEnvironment("Uploads__MaxBytes", maxUploadBytes)
     .WithEnvironment("Storage__Root", imageStorage);
+
+// The jobs console's actions on the dashboard (AppHost/Operations).
+foreach (var worker in imageWorkers)
+{
+    worker.WithDrainCommand(gateway, adminKey);
+}
+
+uploadApi[0].WithRetryFailedCommand(gateway, adminKey);
 
 builder.Build().Run();

@@ -1,6 +1,7 @@
 using Reference.Contracts;
 using MassTransit;
 using Reference.ImageWorker.Consumers;
+using Reference.ImageWorker.Operations;
 using Reference.ImageWorker.Pipeline;
 
 namespace Reference.ImageWorker;
@@ -28,8 +29,18 @@ public static class ImageWorkerServices
         builder.Services.AddSingleton(sp => new WorkerJobGate(
             sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<ImageOptions>>().Value.MemoryBudgetMegabytes * 1024L * 1024));
 
-        // No prefix: every replica takes jobs from the one shared queue.
-        builder.AddMessaging(endpointPrefix: null, bus => bus.AddConsumer<ImageUploadedConsumer>(typeof(ImageUploadedConsumerDefinition)));
+        // No prefix: every replica takes jobs from the one shared queue, connected by ImageUploadedEndpoint so it can drain.
+        builder.AddMessaging(endpointPrefix: null, bus => bus.AddConsumer<ImageUploadedConsumer>(typeof(ImageUploadedConsumerDefinition))
+            .ExcludeFromConfigureEndpoints());
+
+        // The operations console's view of this worker, and its drain (after AddMessaging: the bus starts first).
+        builder.Services.AddSingleton<WorkerIdentity>();
+        builder.Services.AddSingleton<WorkerJobs>();
+        builder.Services.AddSingleton<WorkerDrain>();
+        builder.Services.AddSingleton<ImageUploadedEndpoint>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<ImageUploadedEndpoint>());
+        builder.Services.AddSingleton<WorkerHeartbeats>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<WorkerHeartbeats>());
         return builder;
     }
 }

@@ -11,6 +11,7 @@ app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.MapDefaultEndpoints();
 app.MapUploadsApi();
+app.MapOperationsApi();
 
 await app.Services.MigrateUnderLockAsync<UploadDbContext>();
 app.Run();

@@ -7,6 +7,7 @@ using Reference.UploadApi.Infrastructure;
 using Reference.UploadApi.Intake;
 using Reference.UploadApi.IntegrationEvents.EventHandling;
 using Reference.UploadApi.Model;
+using Reference.UploadApi.Operations;
 using Reference.UploadApi.StatusFeed;
 using Reference.UploadApi.Storage;
 using Reference.UploadApi.Uploads;
@@ -47,6 +48,15 @@ public static class UploadApiServices
         builder.Services.AddHostedService<UploadSweeper>();
         builder.Services.AddSingleton<StorageSweeper>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<StorageSweeper>());
+
+        // The operations console (Apis/OperationsApi.cs).
+        builder.Services.AddOptions<OperationsOptions>().BindConfiguration(OperationsOptions.Section);
+        builder.Services.AddSingleton<UploadHistory>();
+        builder.Services.AddSingleton<WorkerRegistry>();
+        builder.Services.AddHttpClient<RabbitMqQueues>(http => http.Timeout = TimeSpan.FromSeconds(3));
+        builder.Services.AddScoped<UploadsOverview>();
+        builder.Services.AddScoped<UploadRetries>();
+        builder.Services.AddHostedService<QueueDepthMetrics>();
 
         builder.AddMessaging(
             endpointPrefix: "UploadApi",

@@ -46,6 +46,10 @@ public static class BackingServicesExtensions
     public static IResourceBuilder<ProjectResource> WithBacking(this IResourceBuilder<ProjectResource> project, BackingServices backing) =>
         project.WithEnvironment("MySql__ServerVersion", backing.MySqlServerVersion);
 
+    /// <summary>RabbitMQ's management API (both modes enable it), for the jobs console's queue figures.</summary>
+    public static EndpointReference MessagingManagement(this BackingServices backing) =>
+        ((IResourceWithEndpoints)backing.Messaging.Resource).GetEndpoint("management");
+
     /// <summary>Where local mode keeps its data: <c>.data/</c> at the repository root unless configured.</summary>
     public static string DataDirectory(this IDistributedApplicationBuilder builder) =>
         Path.GetFullPath(builder.Configuration[DataDirectoryKey] ?? Path.Combine(builder.AppHostDirectory, "..", ".data"));

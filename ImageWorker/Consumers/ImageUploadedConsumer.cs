@@ -2,6 +2,7 @@ using System.Diagnostics;
 using MassTransit;
 using Microsoft.Extensions.Options;
 using Reference.Contracts;
+using Reference.ImageWorker.Operations;
 using Reference.ImageWorker.Pipeline;
 
 namespace Reference.ImageWorker.Consumers;
@@ -15,6 +16,9 @@ public sealed class ImageUploadedConsumer(
     VariantWriter variantWriter,
     ProcessingAttempts attempts,
     WorkerJobGate gate,
+    WorkerJobs jobs,
+    WorkerDrain drain,
+    WorkerHeartbeats heartbeats,
     IOptions<ImageOptions> options,
     IOptions<FaultInjectionOptions> faultInjection,
     ILogger<ImageUploadedConsumer> logger) : IConsumer<ImageUploaded>
@@ -35,13 +39,21 @@ public sealed class ImageUploadedConsumer(
         var suspect = await attempts.UnfinishedAsync(job.UploadId) >= options.Value.MaxProcessingAttempts;
         // Read and checked once, here for its memory estimate; a suspect's only after its start is counted.
         var original = suspect ? null : variantWriter.ReadOriginal(job.OriginalKey);
+        using var held = jobs.Receive(job.UploadId, job.ProductId, original?.FileBytes ?? 0, original?.Pixels ?? 0);
         using var place = original is null
             ? await gate.EnterAloneAsync(context.CancellationToken)
             : await gate.EnterAsync(original.EstimatedMemory, context.CancellationToken);
+        if (drain.IsDraining)
+        {
+            // Not started, so not ours to finish: the endpoint's stop cancels this wait and the broker gives the job to another worker.
+            await Task.Delay(Timeout.Infinite, context.CancellationToken);
+        }
+
+        held.Start();
         var starts = await attempts.StartAsync(job.UploadId, alone: suspect);
         try
         {
-            await ProcessAsync(context, starts, original);
+            await ProcessAsync(context, starts, original, held);
         }
         finally
         {
@@ -53,7 +65,7 @@ public sealed class ImageUploadedConsumer(
         }
     }
 
-    private async Task ProcessAsync(ConsumeContext<ImageUploaded> context, ProcessingAttempts.Starts? starts, CheckedOriginal? original)
+    private async Task ProcessAsync(ConsumeContext<ImageUploaded> context, ProcessingAttempts.Starts? starts, CheckedOriginal? original, WorkerJobs.Held held)
     {
         var job = context.Message;
         if (starts is { Alone: > 1 } died)
@@ -61,9 +73,10 @@ public sealed class ImageUploadedConsumer(
             logger.LogError("Upload {UploadId} was started {Count} times without finishing, the last time alone in its worker; failing it.",
                 job.UploadId, died.All - 1);
             variantWriter.DeleteVariants(job.UploadId);
-            await context.Publish(new ImageProcessingFailed(job.UploadId, job.ProductId,
-                $"Processing was started {died.All - 1} times without finishing, the last time with nothing else running in the worker: " +
-                "the image crashes the worker. It is not tried again."));
+            var reason = $"Processing was started {died.All - 1} times without finishing, the last time with nothing else running in the worker: " +
+                "the image crashes the worker. It is not tried again.";
+            held.FailedWith("poison", reason);
+            await context.Publish(new ImageProcessingFailed(job.UploadId, job.ProductId, reason));
             return;
         }
 
@@ -73,29 +86,37 @@ public sealed class ImageUploadedConsumer(
         }
 
         await context.Publish(new ImageProcessingStarted(job.UploadId));
-        if (job.ProductId is { } hangingProduct && hangingProduct == faultInjection.Value.HangOnProductId)
-        {
-            await Task.Delay(Timeout.Infinite, context.CancellationToken);
-        }
 
         IReadOnlyList<ImageVariant> variants;
         var startedAt = Stopwatch.GetTimestamp();
         try
         {
-            // A decoder that runs away cannot be stopped from outside: the process ends instead.
-            using var watchdog = new Timer(_ => Environment.FailFast(
-                $"Upload {job.UploadId} ran past the job time budget of {options.Value.JobTimeBudget}."), null, options.Value.JobTimeBudget, Timeout.InfiniteTimeSpan);
+            // A decoder that runs away cannot be stopped from outside: the process ends instead, naming the job first.
+            using var watchdog = new Timer(_ =>
+            {
+                var reason = $"Upload {job.UploadId} ran past the job time budget of {options.Value.JobTimeBudget}; the worker ends itself.";
+                held.FailedWith("time-budget", reason, wait: true);
+                heartbeats.SendLastWords(reason);
+                Environment.FailFast(reason);
+            }, null, options.Value.JobTimeBudget, Timeout.InfiniteTimeSpan);
+            if (job.ProductId is { } hangingProduct && hangingProduct == faultInjection.Value.HangOnProductId)
+            {
+                await Task.Delay(Timeout.Infinite, context.CancellationToken);
+            }
+
             variants = variantWriter.Write(job.UploadId, original ?? variantWriter.ReadOriginal(job.OriginalKey), context.CancellationToken);
         }
         catch (UnprocessableImageException e)
         {
             logger.LogWarning(e, "Upload {UploadId} cannot be processed: {Reason}", job.UploadId, e.Message);
+            held.FailedWith("unprocessable", e.Message);
             await context.Publish(new ImageProcessingFailed(job.UploadId, job.ProductId, e.Message));
             return;
         }
 
         logger.LogInformation("Upload {UploadId}: {Count} variants written in {Milliseconds:0} ms.",
             job.UploadId, variants.Count, Stopwatch.GetElapsedTime(startedAt).TotalMilliseconds);
+        held.Succeeded();
         await context.Publish(new ImageProcessed(job.UploadId, job.ProductId, variants));
     }
 }

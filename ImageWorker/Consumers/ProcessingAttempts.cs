@@ -72,9 +72,9 @@ public sealed class ProcessingAttempts(IConnectionMultiplexer redis, ILogger<Pro
         }
     }
 
-    public static string Key(Guid uploadId) => $"imageworker:attempts:{uploadId}";
+    public static string Key(Guid uploadId) => Reference.Contracts.WorkerControl.AttemptsKey(uploadId);
 
-    public static string AloneKey(Guid uploadId) => $"imageworker:attempts-alone:{uploadId}";
+    public static string AloneKey(Guid uploadId) => Reference.Contracts.WorkerControl.AloneAttemptsKey(uploadId);
 
     /// <summary>Unfinished starts of one upload, this one included: all of them, and those made alone.</summary>
     public readonly record struct Starts(long All, long Alone);

@@ -31,6 +31,11 @@ public sealed class CheckedOriginal
     /// <summary>The memory decoding it takes; 0 for an original that is refused at once.</summary>
     public long EstimatedMemory { get; }
 
+    /// <summary>The file's size and its pixels (0 when refused), for the operations console.</summary>
+    public long FileBytes => _bytes.Length;
+
+    public long Pixels => _image is null ? 0 : (long)_image.Width * _image.Height;
+
     internal (byte[] Bytes, OriginalImage Image) GetOrThrow()
     {
         _failure?.Throw();

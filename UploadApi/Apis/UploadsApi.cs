@@ -7,6 +7,7 @@ using Microsoft.Extensions.Options;
 using Reference.UploadApi.Infrastructure;
 using Reference.UploadApi.Intake;
 using Reference.UploadApi.Model;
+using Reference.UploadApi.Operations;
 using Reference.UploadApi.StatusFeed;
 
 namespace Reference.UploadApi.Apis;
@@ -24,7 +25,27 @@ public static class UploadsApi
         api.MapGet("", ListUploads);
         api.MapGet("/{id:guid}", GetUpload);
         api.MapGet("/{id:guid}/events", StreamEvents);
+        api.MapPost("/{id:guid}/retry", RetryUpload);
         return app;
+    }
+
+    /// <summary>A Failed upload whose original is intact goes back to Pending and is processed again (see <see cref="UploadRetries"/>).</summary>
+    public static async Task<Results<Accepted<UploadAccepted>, ProblemHttpResult>> RetryUpload(
+        Guid id, UploadRetries retries, CancellationToken cancellationToken)
+    {
+        var outcome = await retries.RetryAsync(id, cancellationToken);
+        if (!outcome.Found)
+        {
+            return NotFound(id);
+        }
+
+        if (outcome.Refusal is { } reason)
+        {
+            return Problem(StatusCodes.Status409Conflict, reason);
+        }
+
+        var statusUrl = $"/api/uploads/{id}";
+        return TypedResults.Accepted(statusUrl, new UploadAccepted(id, nameof(UploadStatus.Pending), statusUrl));
     }
 
     public static async Task<Results<Accepted<UploadAccepted>, ProblemHttpResult>> CreateUpload(

@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Reference.UploadApi.Infrastructure;
 using Reference.UploadApi.Model;
+using Reference.UploadApi.Operations;
 using Reference.UploadApi.StatusFeed;
 
 namespace Reference.UploadApi.Uploads;
@@ -13,7 +14,7 @@ namespace Reference.UploadApi.Uploads;
 /// backwards, and a repeated change affects no row. Each change that happened is announced
 /// on <see cref="UploadStatusFeed"/> for the event streams of every replica.
 /// </summary>
-public sealed class UploadTransitions(UploadDbContext db, UploadStatusFeed feed, TimeProvider clock)
+public sealed class UploadTransitions(UploadDbContext db, UploadStatusFeed feed, UploadHistory history, TimeProvider clock)
 {
     public async Task<bool> MarkProcessingAsync(Guid id, TimeSpan processingTimeout, CancellationToken cancellationToken)
     {
@@ -51,7 +52,7 @@ public sealed class UploadTransitions(UploadDbContext db, UploadStatusFeed feed,
                 .SetProperty(u => u.Variants, variants)
                 .SetProperty(u => u.Reason, (string?)null)
                 .SetProperty(u => u.UpdatedAt, now), cancellationToken) == 1;
-        return await AnnounceIf(changed, id);
+        return await AnnounceIf(changed, id, "ready");
     }
 
     public async Task<bool> MarkFailedAsync(Guid id, string reason, CancellationToken cancellationToken)
@@ -64,7 +65,7 @@ public sealed class UploadTransitions(UploadDbContext db, UploadStatusFeed feed,
                 .SetProperty(u => u.Status, UploadStatus.Failed)
                 .SetProperty(u => u.Reason, reason)
                 .SetProperty(u => u.UpdatedAt, now), cancellationToken) == 1;
-        return await AnnounceIf(changed, id);
+        return await AnnounceIf(changed, id, "failed", reason);
     }
 
     /// <summary>The image was taken off its product: no late result may bring it back, and its variants are listed no more.</summary>
@@ -93,6 +94,11 @@ public sealed class UploadTransitions(UploadDbContext db, UploadStatusFeed feed,
             .ExecuteUpdateAsync(set => set
                 .SetProperty(u => u.Attempts, u => u.Attempts + 1)
                 .SetProperty(u => u.NextAttemptAt, now + retryAfter), cancellationToken) == 1;
+        if (claimed)
+        {
+            history.Record(stuck.Id, "republished", $"attempt {stuck.Attempts + 1} by the sweeper (was {stuck.Status})");
+        }
+
         return claimed ? stuck.Attempts + 1 : null;
     }
 
@@ -122,13 +128,39 @@ public sealed class UploadTransitions(UploadDbContext db, UploadStatusFeed feed,
                 .SetProperty(u => u.Status, UploadStatus.Failed)
                 .SetProperty(u => u.Reason, reason)
                 .SetProperty(u => u.UpdatedAt, now), cancellationToken) == 1;
-        return await AnnounceIf(changed, stuck.Id);
+        return await AnnounceIf(changed, stuck.Id, "failed", reason);
     }
 
-    private async Task<bool> AnnounceIf(bool changed, Guid id)
+    /// <summary>
+    /// An operator's retry of a Failed upload: Pending again with a fresh count of starts, so the sweeper and
+    /// the poison guard give it their full allowance; the caller publishes the returned attempt.
+    /// </summary>
+    /// <returns>The attempt number to publish, or null when the upload is not Failed (any more).</returns>
+    public async Task<int?> RequeueFailedAsync(Upload failed, TimeSpan pendingTimeout, CancellationToken cancellationToken)
+    {
+        var now = Now();
+        var changed = await db.Uploads
+            .Where(u => u.Id == failed.Id && u.Status == UploadStatus.Failed && u.Attempts == failed.Attempts)
+            .ExecuteUpdateAsync(set => set
+                .SetProperty(u => u.Status, UploadStatus.Pending)
+                .SetProperty(u => u.Reason, (string?)null)
+                .SetProperty(u => u.Starts, 0)
+                .SetProperty(u => u.Attempts, u => u.Attempts + 1)
+                .SetProperty(u => u.NextAttemptAt, now + pendingTimeout)
+                .SetProperty(u => u.UpdatedAt, now), cancellationToken) == 1;
+        await AnnounceIf(changed, failed.Id, "retried", $"by an operator (was Failed: {failed.Reason})");
+        return changed ? failed.Attempts + 1 : null;
+    }
+
+    private async Task<bool> AnnounceIf(bool changed, Guid id, string? @event = null, string? detail = null)
     {
         if (changed)
         {
+            if (@event is not null)
+            {
+                history.Record(id, @event, detail);
+            }
+
             await feed.PublishAsync(id);
         }
 
