@@ -85,7 +85,7 @@ public static class OperationsApi
 
         var history = await services.History.ReadAsync(id);
         var started = history.LastOrDefault(e => e.Event == "started")?.At;
-        var accepted = new UploadHistoryEntry(new DateTimeOffset(upload.CreatedAt, TimeSpan.Zero), UploadHistory.Source, "accepted",
+        var accepted = new UploadHistoryEntry(upload.CreatedAt, UploadHistory.Source, "accepted",
             $"{upload.Width}×{upload.Height} {upload.ContentType}");
         return TypedResults.Ok(new UploadDetail(UploadSummary.From(upload, started, services.Clock.GetUtcNow()), [accepted, .. history]));
     }

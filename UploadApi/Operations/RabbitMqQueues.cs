@@ -17,8 +17,8 @@ public sealed class RabbitMqQueues(HttpClient http, IOptions<OperationsOptions> 
 {
     public const string ErrorSuffix = "_error";
 
-    private Uri Amqp => new(configuration.GetConnectionString(MessagingExtensions.ConnectionName)
-        ?? throw new InvalidOperationException($"ConnectionStrings:{MessagingExtensions.ConnectionName} is not set."));
+    private Uri Amqp => new(configuration.GetConnectionString(MessagingServices.ConnectionName)
+        ?? throw new InvalidOperationException($"ConnectionStrings:{MessagingServices.ConnectionName} is not set."));
 
     public bool IsConfigured => ManagementUrl is not null;
 

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using Reference.Contracts;
 using Reference.UploadApi.Infrastructure;
 using Reference.UploadApi.Model;
+using Reference.UploadApi.Uploads;
 using StackExchange.Redis;
 
 namespace Reference.UploadApi.Operations;

@@ -64,12 +64,12 @@ public sealed class UploadsOverview(UploadDbContext db, UploadHistory history, T
 /// <param name="TotalSeconds">From acceptance to the result (or until now).</param>
 public sealed record UploadSummary(
     Guid Id, Guid? ProductId, string Status, string? Reason, int Attempts, int Starts, int Width, int Height,
-    DateTime CreatedAt, DateTime UpdatedAt, double? QueuedSeconds, double? ProcessingSeconds, double TotalSeconds)
+    DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, double? QueuedSeconds, double? ProcessingSeconds, double TotalSeconds)
 {
     public static UploadSummary From(Upload upload, DateTimeOffset? started, DateTimeOffset now)
     {
-        var created = new DateTimeOffset(upload.CreatedAt, TimeSpan.Zero);
-        var finished = upload.Status is UploadStatus.Ready or UploadStatus.Failed ? new DateTimeOffset(upload.UpdatedAt, TimeSpan.Zero) : now;
+        var created = upload.CreatedAt;
+        var finished = upload.Status is UploadStatus.Ready or UploadStatus.Failed ? upload.UpdatedAt : now;
         return new UploadSummary(upload.Id, upload.ProductId, upload.Status.ToString(), upload.Reason, upload.Attempts, upload.Starts,
             upload.Width, upload.Height, upload.CreatedAt, upload.UpdatedAt,
             started is { } s ? Seconds(s - created) : null,

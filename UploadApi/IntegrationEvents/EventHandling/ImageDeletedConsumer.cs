@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using Reference.Contracts;
 using Reference.UploadApi.Infrastructure;
 using Reference.UploadApi.Storage;
+using Reference.UploadApi.Uploads;
 
 namespace Reference.UploadApi.IntegrationEvents.EventHandling;
 
