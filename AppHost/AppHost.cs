@@ -3,6 +3,7 @@ using Reference.AppHost;
 using Reference.Contracts;
 using Microsoft.Extensions.DependencyInjection;
 using Reference.AppHost.Backing;
+using Reference.AppHost.Scaling;
 using Reference.AppHost.Supervision;
 
 var builder = DistributedApplication.CreateBuilder(args);
@@ -33,7 +34,8 @@ var uploadApi = builder.AddReplicas<Projects.UploadApi>("uploadapi", builder.Rep
     .WithEnvironment("Uploads__MaxBytes", maxUploadBytes)
     .WithEnvironment("Storage__Root", imageStorage));
 
-builder.AddReplicas<Projects.ImageWorker>("imageworker", builder.ReplicaCount("ImageWorker", 2), service => service
+// An elastic pool (Scaling:*, AppHost/Scaling): workers start when uploads wait and stop when idle.
+builder.AddImageWorkerPool(backing, service => service
     .WithReference(backing.Cache).WaitFor(backing.Cache)
     .WithReference(backing.Messaging).WaitFor(backing.Messaging)
     .WithEnvironment("Storage__Root", imageStorage));

@@ -49,7 +49,9 @@ public static class MessagingExtensions
             configure?.Invoke(bus);
             bus.UsingRabbitMq((context, rabbit) =>
             {
-                rabbit.Host(new Uri(connectionString));
+                // Named, a process's channels can be told apart on the broker (the AppHost's scaler reads a worker's held jobs).
+                var name = builder.Configuration["Messaging:ConnectionName"];
+                rabbit.Host(new Uri(connectionString), host => host.ConnectionName(string.IsNullOrEmpty(name) ? builder.Environment.ApplicationName : name));
                 rabbit.ConfigureEndpoints(context);
             });
         });
