@@ -1,3 +1,5 @@
+using Reference.Scaling;
+
 namespace Reference.AppHost.Scaling;
 
 /// <summary>
