@@ -78,7 +78,7 @@ public sealed partial class WorkerSupervisor(
         var stopping = decision.From - decision.To;
         foreach (var worker in Enumerable.Reverse(_workers).ToList())
         {
-            if (stopping == 0 || reading is null)
+            if (stopping <= 0 || reading is null)
             {
                 break;
             }
