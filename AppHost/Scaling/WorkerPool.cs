@@ -37,9 +37,8 @@ public static class WorkerPool
         var limits = options.Resolve(MachineCapacity.Current);
         var workers = builder.AddReplicas<Projects.ImageWorker>(WorkerName, limits.MaxWorkers, worker =>
         {
-            configure(worker)
-                // The scaler finds each worker's channels on the broker by this name.
-                .WithEnvironment("Messaging__ConnectionName", worker.Resource.Name);
+            // The scaler finds each worker's channels on the broker by the resource's name (MessagingExtensions).
+            configure(worker);
             var index = int.Parse(worker.Resource.Name[(WorkerName.Length + 1)..], System.Globalization.CultureInfo.InvariantCulture);
             return index > limits.MinWorkers ? worker.WithExplicitStart() : worker;
         });
