@@ -4,6 +4,7 @@ using Reference.Contracts;
 using Microsoft.Extensions.DependencyInjection;
 using Reference.AppHost.Backing;
 using Reference.AppHost.Operations;
+using Reference.AppHost.Scaling;
 using Reference.AppHost.Supervision;
 
 var builder = DistributedApplication.CreateBuilder(args);
@@ -35,7 +36,8 @@ var uploadApi = builder.AddReplicas<Projects.UploadApi>("uploadapi", builder.Rep
     .WithEnvironment("Storage__Root", imageStorage)
     .WithEnvironment("Operations__RabbitMqManagementUrl", backing.MessagingManagement()));
 
-var imageWorkers = builder.AddReplicas<Projects.ImageWorker>("imageworker", builder.ReplicaCount("ImageWorker", 2), service => service
+// An elastic pool (Scaling:*, AppHost/Scaling): workers start when uploads wait and stop when idle.
+var imageWorkers = builder.AddImageWorkerPool(backing, service => service
     .WithReference(backing.Cache).WaitFor(backing.Cache)
     .WithReference(backing.Messaging).WaitFor(backing.Messaging)
     .WithEnvironment("Storage__Root", imageStorage));

@@ -1,8 +1,17 @@
 using Reference.ImageWorker;
+using Reference.ImageWorker.Supervision;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
-builder.AddApplicationServices();
+// Compose runs one container as a supervisor of 0..N worker processes (docs/deploy-vds.md, "Scaling").
+if (builder.Configuration.GetValue<bool>(SupervisorServices.SuperviseSetting))
+{
+    builder.AddWorkerSupervisor();
+}
+else
+{
+    builder.AddApplicationServices();
+}
 
 var app = builder.Build();
 app.MapDefaultEndpoints();

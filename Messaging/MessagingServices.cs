@@ -49,7 +49,10 @@ public static class MessagingServices
             configure?.Invoke(bus);
             bus.UsingRabbitMq((context, rabbit) =>
             {
-                rabbit.Host(new Uri(connectionString));
+                // Named, a process's channels can be told apart on the broker (the scalers read each worker's held jobs):
+                // the AppHost names each replica's telemetry after its resource (imageworker-2), the compose supervisor sets the name.
+                var name = builder.Configuration["Messaging:ConnectionName"] ?? builder.Configuration["OTEL_SERVICE_NAME"];
+                rabbit.Host(new Uri(connectionString), host => host.ConnectionName(string.IsNullOrEmpty(name) ? builder.Environment.ApplicationName : name));
                 rabbit.ConfigureEndpoints(context);
             });
         });

@@ -37,6 +37,12 @@ public sealed class SweeperOptions
     /// <summary>A Pending upload no worker has started after this long is published again.</summary>
     public TimeSpan PendingTimeout { get; set; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>
+    /// Longest wait between publishes of a Pending upload no worker takes: each publish no worker
+    /// started doubles the wait from <see cref="PendingTimeout"/> up to this, so an empty pool is not flooded.
+    /// </summary>
+    public TimeSpan MaxPendingTimeout { get; set; } = TimeSpan.FromMinutes(30);
+
     /// <summary>A Processing upload that has not finished after this long is published again.</summary>
     public TimeSpan ProcessingTimeout { get; set; } = TimeSpan.FromMinutes(5);
 

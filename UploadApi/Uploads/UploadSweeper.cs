@@ -11,7 +11,8 @@ namespace Reference.UploadApi.Uploads;
 /// The promise behind the 202: an upload stuck in Pending or Processing past its timeout is
 /// published again (the worker is idempotent), and one still stuck after workers started it
 /// <see cref="SweeperOptions.MaxAttempts"/> times becomes Failed. A job no worker ever took
-/// waits: a missing worker is the operator's to fix, not the upload's fault. Every replica sweeps;
+/// waits: a missing worker is the operator's to fix (or the scaler's to start), not the upload's fault,
+/// and its publishes back off. Every replica sweeps;
 /// each row is claimed with a conditional UPDATE first, so only one of them publishes it.
 /// </summary>
 public sealed class UploadSweeper(
@@ -64,7 +65,7 @@ public sealed class UploadSweeper(
                 continue;
             }
 
-            var retryAfter = upload.Status == UploadStatus.Processing ? settings.ProcessingTimeout : settings.PendingTimeout;
+            var retryAfter = upload.Status == UploadStatus.Processing ? settings.ProcessingTimeout : PendingRetryAfter(upload, settings);
             if (await transitions.ClaimRepublishAsync(upload, retryAfter, cancellationToken) is not { } attempt)
             {
                 continue; // another replica, or a worker's event, got there first
@@ -90,5 +91,16 @@ public sealed class UploadSweeper(
         }
 
         return published;
+    }
+
+    /// <summary>
+    /// A Pending upload's next wait: doubled for each publish no worker started (the copies still wait in
+    /// the queue, so more of them only add work for the first worker), up to <see cref="SweeperOptions.MaxPendingTimeout"/>.
+    /// </summary>
+    public static TimeSpan PendingRetryAfter(Upload upload, SweeperOptions settings)
+    {
+        var untaken = Math.Clamp(upload.Attempts - upload.Starts, 1, 20);
+        var doubled = settings.PendingTimeout.Ticks * (1L << (untaken - 1));
+        return TimeSpan.FromTicks(Math.Min(Math.Max(settings.PendingTimeout.Ticks, settings.MaxPendingTimeout.Ticks), doubled));
     }
 }

@@ -54,10 +54,13 @@ public sealed class StorefrontFixture : IAsyncLifetime
 public static class StorefrontHost
 {
     public static async Task<DistributedApplication> StartAsync(
-        string dataDirectory, string adminKey, Action<IDistributedApplicationTestingBuilder>? configure = null)
+        string dataDirectory, string adminKey, Action<IDistributedApplicationTestingBuilder>? configure = null,
+        IEnumerable<string>? settings = null)
     {
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Reference_AppHost>(
         [
+            // The fixed pool of two workers these tests were written for; ScalingTests turn the scaler on.
+            "--Scaling:Enabled=false",
             "--Backing:Mode=local",
             $"--Backing:DataDirectory={dataDirectory}",
             $"--Gateway:Port={Loopback.FreePort()}",
@@ -66,6 +69,7 @@ public static class StorefrontHost
             "--Parameters:mysql-password=e2e-mysql-password",
             "--Parameters:cache-password=e2e-cache-password",
             "--Parameters:messaging-password=e2e-messaging-password",
+            .. settings ?? [],
         ]);
         builder.Services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
         // The tests rely on the demo catalogue even in a shop made without it (dotnet new --sample-catalog false).

@@ -34,6 +34,12 @@ public sealed class BackingServers : IAsyncLifetime
     private readonly int _redisPort = Loopback.FreePort();
     private readonly int _rabbitPort = Loopback.FreePort();
     private readonly int _rabbitDistPort = Loopback.FreePort();
+    private readonly int _rabbitManagementPort = Loopback.FreePort();
+
+    /// <summary>RabbitMQ's management API on <see cref="RabbitMqManagementUrl"/> too (off by default: it slows the start).</summary>
+    public bool RabbitMqManagement { get; init; }
+
+    public Uri RabbitMqManagementUrl => new($"http://127.0.0.1:{_rabbitManagementPort}/");
 
     /// <summary>For <c>MySql:ServerVersion</c>: the Debian package is MariaDB 10.11.</summary>
     public string MySqlServerVersion => "10.11.0-mariadb";
@@ -87,7 +93,7 @@ public sealed class BackingServers : IAsyncLifetime
             BackingServer.MySql => Script(Path.Combine(scripts, "mariadb.sh"), Dir("mysql"), _mySqlPort.ToString()),
             BackingServer.Redis => Script(Path.Combine(scripts, "redis.sh"), Dir("redis"), _redisPort.ToString()),
             _ => Script(Path.Combine(scripts, "rabbitmq.sh"), Dir("rabbitmq"), _rabbitNode,
-                _rabbitPort.ToString(), _rabbitDistPort.ToString(), "0"),
+                _rabbitPort.ToString(), _rabbitDistPort.ToString(), RabbitMqManagement ? _rabbitManagementPort.ToString() : "0"),
         };
         start.Environment["MYSQL_ROOT_PASSWORD"] = MySqlPassword;
         start.Environment["REDIS_PASSWORD"] = RedisPassword;

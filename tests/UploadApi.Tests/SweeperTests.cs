@@ -39,6 +39,17 @@ public sealed class SweeperTests(UploadApiFixture fixture)
     }
 
     [Fact]
+    public async Task A_pending_upload_no_worker_took_is_published_again_after_a_doubled_wait()
+    {
+        // Three publishes no worker started: the next wait is 8 × PendingTimeout (1 min in the fixture).
+        var stuck = await InsertStuckAsync(UploadStatus.Pending, attempts: 4, starts: 0);
+
+        Assert.Equal(5, Assert.Single(await fixture.Queue.WaitForAsync(stuck.Id)).Attempt);
+        var row = await ReadRowAsync(stuck.Id);
+        Assert.InRange(row.NextAttemptAt - DateTime.UtcNow, TimeSpan.FromMinutes(7.5), TimeSpan.FromMinutes(8.5));
+    }
+
+    [Fact]
     public async Task A_stale_processing_upload_is_published_again()
     {
         var stuck = await InsertStuckAsync(UploadStatus.Processing, attempts: 2);

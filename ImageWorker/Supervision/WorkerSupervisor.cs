@@ -1,0 +1,133 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using Reference.Contracts;
+using Reference.Scaling;
+
+namespace Reference.ImageWorker.Supervision;
+
+/// <summary>
+/// The compose deployment's scheduler (<c>Scaling:Supervise=true</c>): this process does no image
+/// work; it runs 0..N worker processes of its own image inside the container's CPU and memory
+/// limits, by the same <see cref="ScalingPolicy"/> and RabbitMQ reading as the AppHost, and needs no
+/// container engine socket. A worker is stopped (SIGTERM) only while it holds no job; a worker that
+/// dies is simply gone, and the policy starts another if the queue still needs it.
+/// </summary>
+public sealed partial class WorkerSupervisor(
+    IOptions<ScalingOptions> options, IConfiguration configuration, TimeProvider clock, ILogger<WorkerSupervisor> logger) : BackgroundService
+{
+    private const int SigTerm = 15;
+    private readonly RabbitMqQueueReader _reader = new(MessageEndpoints.ImageUploadedQueue);
+    private readonly List<(string Name, Process Process)> _workers = [];
+    private int _started;
+
+    public ScalingDecision? LastDecision { get; private set; }
+
+    public int RunningWorkers => _workers.Count(w => !w.Process.HasExited);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var limits = options.Value.Resolve(MachineCapacity.Current);
+        var policy = new ScalingPolicy(limits);
+        var amqp = new Uri(configuration.GetConnectionString("messaging")
+            ?? throw new InvalidOperationException("ConnectionStrings:messaging is not set."));
+        var management = new Uri(configuration["Scaling:ManagementUrl"] ?? $"http://{amqp.Host}:15672");
+        logger.LogInformation("Supervising 0..{Max} image workers (minimum {Min}) from {Management}", limits.MaxWorkers, limits.MinWorkers, management);
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                await RoundAsync(policy, management, amqp, stoppingToken);
+                await Task.Delay(options.Value.Interval, clock, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+        }
+        finally
+        {
+            await StopAllAsync();
+        }
+    }
+
+    private async Task RoundAsync(ScalingPolicy policy, Uri management, Uri amqp, CancellationToken cancellationToken)
+    {
+        _workers.RemoveAll(w => w.Process.HasExited && Gone(w));
+        var now = clock.GetUtcNow();
+        WorkQueueReading? reading = null;
+        try
+        {
+            reading = await _reader.ReadAsync(management, amqp, now, cancellationToken);
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or JsonException && !cancellationToken.IsCancellationRequested)
+        {
+            logger.LogWarning("Could not read the work queue from RabbitMQ ({Error}); the pool holds", e.Message);
+        }
+
+        var decision = policy.Decide(new ScalingInputs(reading?.Queue, _workers.Count, now));
+        LastDecision = decision;
+        if (!decision.IsChange)
+        {
+            return;
+        }
+
+        logger.LogInformation("Image workers {From} → {To}: {Reason}", decision.From, decision.To, decision.Reason);
+        for (var i = decision.From; i < decision.To; i++)
+        {
+            Start();
+        }
+
+        var stopping = decision.From - decision.To;
+        foreach (var worker in Enumerable.Reverse(_workers).ToList())
+        {
+            if (stopping <= 0 || reading is null)
+            {
+                break;
+            }
+
+            if (reading.HeldBy.GetValueOrDefault(worker.Name) == 0 && Kill(worker.Process.Id, SigTerm) == 0)
+            {
+                logger.LogInformation("Stopping {Worker} (pid {Pid}): it holds no job", worker.Name, worker.Process.Id);
+                stopping--;
+            }
+        }
+    }
+
+    /// <summary>A worker process: this same program without supervision, its own broker connection name, any free port.</summary>
+    private void Start()
+    {
+        var name = $"{Environment.MachineName}-{++_started}";
+        var start = new ProcessStartInfo(Environment.ProcessPath!) { UseShellExecute = false };
+        if (Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet")
+        {
+            start.ArgumentList.Add(typeof(WorkerSupervisor).Assembly.Location);
+        }
+
+        start.Environment["Scaling__Supervise"] = "false";
+        start.Environment["Messaging__ConnectionName"] = name;
+        start.Environment["ASPNETCORE_URLS"] = "http://127.0.0.1:0";
+        start.Environment["OTEL_SERVICE_INSTANCE_ID"] = name;
+        var process = Process.Start(start) ?? throw new InvalidOperationException("The worker process did not start.");
+        _workers.Add((name, process));
+        logger.LogInformation("Started {Worker} (pid {Pid})", name, process.Id);
+    }
+
+    private bool Gone((string Name, Process Process) worker)
+    {
+        logger.LogInformation("{Worker} (pid {Pid}) exited with code {Code}", worker.Name, worker.Process.Id, worker.Process.ExitCode);
+        worker.Process.Dispose();
+        return true;
+    }
+
+    private async Task StopAllAsync()
+    {
+        foreach (var (_, process) in _workers.Where(w => !w.Process.HasExited))
+        {
+            _ = Kill(process.Id, SigTerm);
+        }
+
+        using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(8));
+        await Task.WhenAll(_workers.Select(w => w.Process.WaitForExitAsync(patience.Token).ContinueWith(_ => { }, TaskScheduler.Default)));
+    }
+
+    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static partial int Kill(int pid, int signal);
+}

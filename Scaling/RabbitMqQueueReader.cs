@@ -1,0 +1,84 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+
+namespace Reference.Scaling;
+
+/// <summary>The work queue at one reading, and how many jobs each worker (by connection name) holds.</summary>
+public sealed record WorkQueueReading(QueueReading Queue, int Consumers, IReadOnlyDictionary<string, int> HeldBy);
+
+/// <summary>
+/// Reads a queue from RabbitMQ's management API: ready and unacknowledged jobs (both: prefetch moves
+/// backlog into "unacknowledged"), and each worker's unacknowledged jobs from its channels, found by
+/// the connection name every worker gives itself (<c>Messaging:ConnectionName</c>). The oldest waiting
+/// job's age is the queue's head message timestamp when the broker has one, else how long jobs have
+/// been waiting without a break (an upper bound: with prefetch, jobs wait only while every worker is full).
+/// </summary>
+public sealed class RabbitMqQueueReader(string queueName)
+{
+    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(3) };
+    private DateTimeOffset? _waitingSince;
+
+    /// <param name="management">The management API's base address, e.g. <c>http://messaging:15672</c>.</param>
+    /// <param name="amqp">The broker's AMQP URI: its user and password are the management API's too.</param>
+    public async Task<WorkQueueReading> ReadAsync(Uri management, Uri amqp, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var baseUrl = management.ToString().TrimEnd('/');
+        var authorization = new AuthenticationHeaderValue("Basic",
+            Convert.ToBase64String(Encoding.UTF8.GetBytes(Uri.UnescapeDataString(amqp.UserInfo))));
+        // Not there yet (UploadApi declares it at its start): nothing waits.
+        using var queue = await GetAsync($"{baseUrl}/api/queues/%2F/{Uri.EscapeDataString(queueName)}", authorization, cancellationToken)
+            ?? JsonDocument.Parse("{}");
+        using var connections = await GetAsync($"{baseUrl}/api/connections?columns=name,user_provided_name,client_properties", authorization, cancellationToken)
+            ?? throw new HttpRequestException("The management API has no connections list.");
+        using var channels = await GetAsync($"{baseUrl}/api/channels?columns=connection_details,messages_unacknowledged", authorization, cancellationToken)
+            ?? throw new HttpRequestException("The management API has no channels list.");
+
+        var q = queue.RootElement;
+        var ready = Int(q, "messages_ready");
+        var unacked = Int(q, "messages_unacknowledged");
+        _waitingSince = ready > 0 ? _waitingSince ?? now : null;
+        TimeSpan? oldest = ready == 0 ? null
+            : q.TryGetProperty("head_message_timestamp", out var head) && head.ValueKind == JsonValueKind.Number
+                ? now - DateTimeOffset.FromUnixTimeSeconds(head.GetInt64())
+                : now - _waitingSince;
+
+        var workerOfConnection = connections.RootElement.EnumerateArray()
+            .Select(conn => (Name: conn.GetProperty("name").GetString()!, Worker: ProvidedName(conn)))
+            .Where(conn => conn.Worker is not null)
+            .ToDictionary(conn => conn.Name, conn => conn.Worker!);
+        var heldBy = channels.RootElement.EnumerateArray()
+            .Select(ch => (Connection: ch.TryGetProperty("connection_details", out var d) && d.ValueKind == JsonValueKind.Object
+                                       && d.TryGetProperty("name", out var n) ? n.GetString() : null,
+                           Held: Int(ch, "messages_unacknowledged")))
+            .Where(ch => ch.Connection is not null && workerOfConnection.ContainsKey(ch.Connection))
+            .GroupBy(ch => workerOfConnection[ch.Connection!])
+            .ToDictionary(g => g.Key, g => g.Sum(ch => ch.Held));
+
+        return new WorkQueueReading(new QueueReading(ready, unacked, oldest), Int(q, "consumers"), heldBy);
+    }
+
+    private static int Int(JsonElement element, string name) =>
+        element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number ? value.GetInt32() : 0;
+
+    private static string? ProvidedName(JsonElement connection) =>
+        connection.TryGetProperty("user_provided_name", out var name) && name.ValueKind == JsonValueKind.String ? name.GetString()
+        : connection.TryGetProperty("client_properties", out var props) && props.ValueKind == JsonValueKind.Object
+          && props.TryGetProperty("connection_name", out var cn) && cn.ValueKind == JsonValueKind.String ? cn.GetString()
+        : null;
+
+    private static async Task<JsonDocument?> GetAsync(string url, AuthenticationHeaderValue authorization, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, url);
+        request.Headers.Authorization = authorization;
+        using var response = await Http.SendAsync(request, cancellationToken);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+
+        response.EnsureSuccessStatusCode();
+        return await JsonDocument.ParseAsync(await response.Content.ReadAsStreamAsync(cancellationToken), cancellationToken: cancellationToken);
+    }
+}

@@ -1,0 +1,174 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Reference.AppHost.Scaling;
+using Reference.Tests.Storefront;
+using Reference.Tests.Support;
+using Xunit.Abstractions;
+
+namespace Reference.AppHost.Tests;
+
+/// <summary>The elastic worker pool of the F5 run: the AppHost's scaler with short timeouts, on its own storefront.</summary>
+public sealed class ScalingTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private const int Cap = 2;
+    private static readonly TimeSpan IdleTimeout = TimeSpan.FromSeconds(8);
+    private readonly string _dataDirectory = Directory.CreateTempSubdirectory("reference-scaling-").FullName;
+    private DistributedApplication _app = null!;
+
+    private WorkerScaler Scaler => _app.Services.GetRequiredService<WorkerScaler>();
+
+    [Fact]
+    public async Task Workers_start_on_demand_grow_to_the_cap_survive_a_kill_hold_without_rabbitmq_and_stop_when_idle()
+    {
+        var client = new StorefrontClient(_app.CreateHttpClient("gateway", "http"), StorefrontFixture.AdminKey);
+
+        // Idle: nothing runs.
+        var first = await NextDecisionAsync();
+        Assert.Equal(0, first.To);
+        Assert.Empty(RunningWorkers());
+
+        // One upload into the empty pool starts a worker and becomes Ready.
+        var clock = Stopwatch.StartNew();
+        var one = await client.UploadAcceptedAsync(Corpus.Path("leaf-2560x1600.jpg"));
+        Assert.Equal("Ready", (await client.WaitUntilFinishedAsync(one.Id)).Status);
+        output.WriteLine($"{DateTime.UtcNow:HH:mm:ss.fff} cold upload → Ready in {clock.Elapsed.TotalSeconds:0.0} s");
+        var worker = Assert.Single(RunningWorkers());
+        var pid = ServiceProcess.Find(_app, worker);
+
+        // A restarted scaler adopts the running worker: it counts it and neither starts nor stops one.
+        await Scaler.StopAsync(CancellationToken.None);
+        var restartedAt = DateTimeOffset.UtcNow;
+        await Scaler.StartAsync(CancellationToken.None);
+        var adopted = await NextDecisionAsync(after: restartedAt);
+        Assert.Equal((1, 1), (adopted.From, adopted.To));
+
+        // RabbitMQ unreachable: the pool holds, past the idle timeout, and nothing is stopped.
+        var commands = _app.Services.GetRequiredService<ResourceCommandService>();
+        Assert.True((await commands.ExecuteCommandAsync("messaging", KnownResourceCommands.StopCommand)).Success);
+        var outageStarted = DateTimeOffset.UtcNow;
+        await Task.Delay(IdleTimeout + TimeSpan.FromSeconds(2));
+        var held = await NextDecisionAsync(after: outageStarted.AddSeconds(2));
+        Assert.Contains("unreadable", held.Reason);
+        Assert.Equal([worker], RunningWorkers());
+        Assert.Equal(pid, ServiceProcess.Find(_app, worker));
+        Assert.True((await commands.ExecuteCommandAsync("messaging", KnownResourceCommands.StartCommand)).Success);
+        using (var back = new CancellationTokenSource(TimeSpan.FromMinutes(1)))
+        {
+            await _app.ResourceNotifications.WaitForResourceHealthyAsync("messaging", back.Token);
+        }
+
+        // A burst raises the pool to the cap and not beyond; a worker SIGKILLed meanwhile loses no upload.
+        var most = 0;
+        using var watching = new CancellationTokenSource();
+        var watcher = Task.Run(async () =>
+        {
+            while (!watching.IsCancellationRequested)
+            {
+                most = Math.Max(most, RunningWorkers().Count);
+                await Task.Delay(100);
+            }
+        });
+        clock.Restart();
+        var burst = await Task.WhenAll(Enumerable.Range(0, 16).Select(_ => client.UploadAcceptedAsync(Corpus.Path("leaf-2560x1600.jpg"))));
+        Assert.True(await Poll.UntilAsync(() => RunningWorkers().Count == Cap, TimeSpan.FromSeconds(30)), "the pool never reached its cap");
+        output.WriteLine($"pool at its cap {clock.Elapsed.TotalSeconds:0.0} s after the burst began");
+        var killed = RunningWorkers().Last();
+        using (var up = new CancellationTokenSource(TimeSpan.FromMinutes(1)))
+        {
+            await _app.ResourceNotifications.WaitForResourceHealthyAsync(killed, up.Token); // its process exists
+        }
+
+        ServiceProcess.KillHard(_app, killed);
+        var outcomes = new ConcurrentBag<string>();
+        await Task.WhenAll(burst.Select(async upload => outcomes.Add((await client.WaitUntilFinishedAsync(upload.Id, TimeSpan.FromMinutes(2))).Status)));
+        await watching.CancelAsync();
+        await watcher;
+        output.WriteLine($"burst of {burst.Length} done in {clock.Elapsed.TotalSeconds:0.0} s; most workers at once {most}; killed {killed}");
+        Assert.All(outcomes, status => Assert.Equal("Ready", status));
+        Assert.Equal(Cap, most);
+
+        // Idle again: back to zero within the idle timeout and a few rounds.
+        clock.Restart();
+        Assert.True(await Poll.UntilAsync(() => RunningWorkers().Count == 0, IdleTimeout + TimeSpan.FromSeconds(30)),
+            $"the pool did not go back to zero; last decision {Scaler.LastDecision}");
+        output.WriteLine($"back to zero {clock.Elapsed.TotalSeconds:0.0} s after the burst; last decision {Scaler.LastDecision}");
+    }
+
+    private List<string> RunningWorkers() =>
+        Enumerable.Range(1, Cap).Select(i => $"imageworker-{i}")
+            .Where(name => _app.ResourceNotifications.TryGetCurrentState(name, out var e)
+                           && e.Snapshot.State?.Text is { } s && (s == KnownResourceStates.Running || s == KnownResourceStates.Starting))
+            .ToList();
+
+    private async Task<Reference.Scaling.ScalingDecision> NextDecisionAsync(DateTimeOffset? after = null)
+    {
+        var since = after ?? DateTimeOffset.MinValue;
+        return (await Poll.UntilAsync(() => Task.FromResult(Scaler.LastDecision),
+            d => d is not null && d.Inputs.Now > since, TimeSpan.FromSeconds(20)))!;
+    }
+
+    public async Task InitializeAsync()
+    {
+        _app = await StorefrontHost.StartAsync(_dataDirectory, StorefrontFixture.AdminKey, builder =>
+        {
+            // The scaler's decisions, with their reasons, in the test's log.
+            builder.Services.AddLogging(logging => logging
+                .AddSimpleConsole(console => console.TimestampFormat = "HH:mm:ss.fff ")
+                .AddFilter("Reference.AppHost.Scaling", LogLevel.Debug)
+                .AddFilter("Reference.AppHost.Resources.imageworker-1", LogLevel.Information)
+                .AddFilter("Reference.AppHost.Resources.imageworker-2", LogLevel.Information)
+                .AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks", LogLevel.None));
+            var gateway = builder.CreateResourceBuilder(builder.Resources.OfType<ProjectResource>().Single(p => p.Name == "gateway"));
+            gateway.WithEnvironment("Gateway__UploadRateLimit__PermitLimit", "1000000")
+                .WithEnvironment("Gateway__AdminUploadRateLimit__PermitLimit", "1000000")
+                .WithEnvironment("Gateway__AdminApiRateLimit__PermitLimit", "1000000")
+                .WithEnvironment("Gateway__ApiRateLimit__PermitLimit", "1000000");
+        },
+        [
+            "--Scaling:Enabled=true",
+            "--Scaling:MinWorkers=0",
+            $"--Scaling:MaxWorkers={Cap}",
+            $"--Scaling:IdleTimeout={IdleTimeout:c}",
+            "--Scaling:StableWindow=00:00:02",
+            "--Scaling:Interval=00:00:01",
+            "--Scaling:JobsPerWorkerTarget=2",
+        ]);
+        var services = _app.Services.GetRequiredService<DistributedApplicationModel>().Resources
+            .Where(r => (r is ProjectResource && !r.Name.StartsWith("imageworker-", StringComparison.Ordinal)) || r is IResourceWithConnectionString)
+            .Select(r => r.Name);
+        await StorefrontHost.WaitUntilHealthyAsync(_app, services, TimeSpan.FromMinutes(4));
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _app.DisposeAsync();
+        try
+        {
+            Directory.Delete(_dataDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
+
+/// <summary>Scaling settings are checked before anything starts.</summary>
+public sealed class ScalingSettingsTests
+{
+    [Fact]
+    public async Task Bad_settings_stop_start_up_with_one_message()
+    {
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => DistributedApplicationTestingBuilder.CreateAsync<Projects.Reference_AppHost>(
+            ["--Backing:Mode=local", "--Scaling:MinWorkers=3", "--Scaling:MaxWorkers=2", "--Scaling:IdleTimeout=-00:00:05"]));
+
+        Assert.Equal(
+            "Invalid scaling settings: Scaling:MaxWorkers (2) is below Scaling:MinWorkers (3); Scaling:IdleTimeout is -00:00:05; it must not be negative.",
+            error.Message);
+    }
+}
