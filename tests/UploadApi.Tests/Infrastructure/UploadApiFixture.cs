@@ -55,9 +55,12 @@ public sealed class UploadApiFixture : IAsyncLifetime
         var settings = new Dictionary<string, string?>
         {
             ["ConnectionStrings:uploaddb"] = Servers.MySqlConnectionString("uploaddb"),
-            ["ConnectionStrings:cache"] = Servers.RedisConnectionString,
-            ["ConnectionStrings:messaging"] = Servers.RabbitMqConnectionString,
+            // The service's own Redis and broker users, so the tests prove their rights suffice.
+            ["ConnectionStrings:cache"] = Servers.RedisConnectionStringFor("uploadapi"),
+            ["ConnectionStrings:messaging"] = Servers.RabbitMqConnectionStringFor("uploadapi"),
             ["MySql:ServerVersion"] = Servers.MySqlServerVersion,
+            // In memory there is no one-shot set-up step (--migrate) to wait for: the replicas migrate at start.
+            ["MySql:MigrateAtStart"] = "true",
             ["Auth:AdminKey"] = AdminKey,
             ["Storage:Root"] = StorageRoot,
             ["Uploads:MaxBytes"] = MaxBytes.ToString(),
