@@ -36,9 +36,11 @@ add() { # NAME PASSWORD-VARIABLE TAGS CONFIGURE WRITE READ
 
 # Regular expressions, with the backslashes JSON needs.
 contracts='Reference\\.Contracts'
-worker_consumes="image-uploaded(_error|_skipped)?|$contracts:ImageUploaded"
-worker_publishes="$contracts:(ImageProcessingStarted|ImageProcessed|ImageProcessingFailed)|MassTransit:Fault(--$contracts:ImageUploaded--)?"
-upload_consumes="upload-api-[a-z-]+(_error|_skipped)?|$contracts:(ImageProcessingStarted|ImageProcessed|ImageProcessingFailed)|MassTransit:Fault--$contracts:ImageUploaded--"
+# A fault (Fault<ImageUploaded>) is published to its own exchange, bound on to MassTransit:Fault.
+fault="MassTransit:Fault--$contracts:ImageUploaded--"
+worker_consumes="image-uploaded(_error|_skipped)?|$contracts:ImageUploaded|$fault"
+worker_publishes="$contracts:(ImageProcessingStarted|ImageProcessed|ImageProcessingFailed)|MassTransit:Fault"
+upload_consumes="upload-api-[a-z-]+(_error|_skipped)?|$contracts:(ImageProcessingStarted|ImageProcessed|ImageProcessingFailed)|$fault|MassTransit:Fault"
 # UploadApi also declares the workers' queue (UploadApi/Infrastructure/ImageUploadedTopology.cs) but may not read it.
 upload_publishes="$contracts:ImageUploaded|image-uploaded"
 inventory_consumes="inventory-[a-z-]+(_error|_skipped)?|$contracts:ImageProcessed"
