@@ -116,6 +116,34 @@ public sealed class LeastPrivilegeTests(BackingServers servers, ITestOutputHelpe
         Assert.Equal(1, (long)await db.StringGetAsync("inventory:v1:gen:product:flood-probe"));
     }
 
+    [Fact]
+    public void No_server_password_shows_on_a_command_line()
+    {
+        // What `ps` shows every user of the machine: every process's arguments.
+        var commandLines = Directory.GetDirectories("/proc")
+            .Where(dir => int.TryParse(Path.GetFileName(dir), out _))
+            .Select(dir =>
+            {
+                try
+                {
+                    return File.ReadAllText(Path.Combine(dir, "cmdline")).Replace('\0', ' ');
+                }
+                catch (IOException)
+                {
+                    return "";
+                }
+                catch (UnauthorizedAccessException)
+                {
+                    return "";
+                }
+            })
+            .ToList();
+        var passwords = BackingServers.Passwords;
+        output.WriteLine($"{commandLines.Count} command lines searched for {passwords.Count} passwords");
+
+        Assert.All(passwords, password => Assert.DoesNotContain(commandLines, line => line.Contains(password, StringComparison.Ordinal)));
+    }
+
     private async Task RunDatabaseSetupAsync(string project, string database, string user)
     {
         var configuration = AppContext.BaseDirectory.Contains("/bin/Release/", StringComparison.Ordinal) ? "Release" : "Debug";

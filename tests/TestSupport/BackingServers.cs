@@ -66,6 +66,11 @@ public sealed class BackingServers : IAsyncLifetime
     public string MySqlConnectionStringFor(string service, string database) =>
         $"Server=127.0.0.1;Port={_mySqlPort};User ID={service};Password={ServicePassword("mysql", service)};Database={database}";
 
+    /// <summary>Every password the servers were given, to look for where none may show.</summary>
+    public static IReadOnlyList<string> Passwords =>
+        [MySqlPassword, RedisPassword, RabbitPassword, ServicePassword("rabbitmq", "monitor"),
+         .. Services.SelectMany(s => new[] { ServicePassword("redis", s), ServicePassword("rabbitmq", s), ServicePassword("mysql", s) })];
+
     private static string ServicePassword(string server, string service) => $"test-{server}-{service}-pw";
 
     public int RabbitMqPort => _rabbitPort;

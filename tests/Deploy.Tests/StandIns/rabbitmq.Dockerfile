@@ -3,7 +3,7 @@
 ARG BASE_IMAGE
 FROM ${BASE_IMAGE}
 RUN apt-get update \
-    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends rabbitmq-server \
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends rabbitmq-server openssl \
     && rm -rf /var/lib/apt/lists/* /var/lib/rabbitmq/* \
     && chown -R rabbitmq:rabbitmq /var/lib/rabbitmq /etc/rabbitmq
 COPY rabbitmq-entrypoint.sh /usr/local/bin/docker-entrypoint.sh
