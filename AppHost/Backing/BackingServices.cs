@@ -160,7 +160,7 @@ public static class BackingServicesExtensions
 
         return Logins(builder, BackingMode.Local, passwords, mysql, cache, messaging,
             mysql.Resource.Endpoint, cache.Resource.Endpoint, messaging.Resource.Endpoint, messaging.Resource.GetEndpoint("management"),
-            MySqlServerVersion: "10.11.0-mariadb");
+            mySqlServerVersion: "10.11.0-mariadb");
     }
 
     private static BackingServices AddContainers(IDistributedApplicationBuilder builder, Passwords passwords)
@@ -207,7 +207,7 @@ public static class BackingServicesExtensions
 
         return Logins(builder, BackingMode.Container, passwords, mysql, cache, messaging,
             mysql.Resource.Endpoint, cache.Resource.Endpoint, messaging.Resource.Endpoint, messaging.Resource.GetEndpoint("management"),
-            MySqlServerVersion: "8.4.0-mysql");
+            mySqlServerVersion: "8.4.0-mysql");
     }
 
     private static IResourceBuilder<T> WithCacheUsers<T>(this IResourceBuilder<T> cache, Passwords passwords)
@@ -242,7 +242,7 @@ public static class BackingServicesExtensions
         IDistributedApplicationBuilder builder, BackingMode mode, Passwords passwords,
         IResourceBuilder<TMySql> mysql, IResourceBuilder<TCache> cache, IResourceBuilder<TMessaging> messaging,
         EndpointReference mysqlEndpoint, EndpointReference cacheEndpoint, EndpointReference messagingEndpoint, EndpointReference management,
-        string MySqlServerVersion)
+        string mySqlServerVersion)
         where TMySql : IResourceWithConnectionString
         where TCache : IResourceWithConnectionString
         where TMessaging : IResourceWithConnectionString
@@ -268,7 +268,7 @@ public static class BackingServicesExtensions
             healthCheck: null);
 
         return new BackingServices(mode, mysql.AsConnectionString(), inventoryDb, uploadDb, cache.AsConnectionString(), messaging.AsConnectionString(),
-            monitor, logins, MySqlServerVersion);
+            monitor, logins, mySqlServerVersion);
     }
 
     private static IResourceBuilder<LocalServerResource> AddLocalServer(
