@@ -41,8 +41,10 @@ fault="MassTransit:Fault--$contracts:ImageUploaded--"
 worker_consumes="image-uploaded(_error|_skipped)?|$contracts:ImageUploaded|$fault"
 worker_publishes="$contracts:(ImageProcessingStarted|ImageProcessed|ImageProcessingFailed)|MassTransit:Fault"
 upload_consumes="upload-api-[a-z-]+(_error|_skipped)?|$contracts:(ImageProcessingStarted|ImageProcessed|ImageProcessingFailed)|$fault|MassTransit:Fault"
-# UploadApi also declares the workers' queue (UploadApi/Infrastructure/ImageUploadedTopology.cs) but may not read it.
+# UploadApi also declares the workers' queue (UploadApi/Infrastructure/ImageUploadedTopology.cs) but may not
+# read it; binding it to the ImageUploaded exchange takes read on that exchange (not on any queue).
 upload_publishes="$contracts:ImageUploaded|image-uploaded"
+upload_consumes="$upload_consumes|$contracts:ImageUploaded"
 inventory_consumes="inventory-[a-z-]+(_error|_skipped)?|$contracts:ImageProcessed"
 inventory_publishes="$contracts:(OrderPlaced|OrderPaid|OrderCancelled)"
 
