@@ -19,27 +19,30 @@ Directory.CreateDirectory(imageStorage);
 // One number for UploadApi's file limit and the gateway's upload body limit (it adds the form around the file).
 var maxUploadBytes = builder.Configuration.GetValue(ImageLimits.MaxBytesSetting, ImageLimits.MaxBytes).ToString();
 
+// Migrations and the services' database users, once per start: the replicas wait for them to finish.
+var inventoryDbSetup = builder.AddDatabaseSetup<Projects.InventoryApi>(backing, backing.InventoryDb);
+var uploadDbSetup = builder.AddDatabaseSetup<Projects.UploadApi>(backing, backing.UploadDb);
+
 var inventoryApi = builder.AddReplicas<Projects.InventoryApi>("inventoryapi", builder.ReplicaCount("InventoryApi", 2), service => service
     .WithBacking(backing)
-    .WithReference(backing.InventoryDb).WaitFor(backing.InventoryDb)
-    .WithReference(backing.Cache).WaitFor(backing.Cache)
-    .WithReference(backing.Messaging).WaitFor(backing.Messaging)
+    .WithReference(backing.InventoryDb).WaitForCompletion(inventoryDbSetup)
+    .WithLoginsOf(backing, "inventoryapi")
     .WithEnvironment("Auth__AdminKey", adminKey));
 
 var uploadApi = builder.AddReplicas<Projects.UploadApi>("uploadapi", builder.ReplicaCount("UploadApi", 2), service => service
     .WithBacking(backing)
-    .WithReference(backing.UploadDb).WaitFor(backing.UploadDb)
-    .WithReference(backing.Cache).WaitFor(backing.Cache)
-    .WithReference(backing.Messaging).WaitFor(backing.Messaging)
+    .WithReference(backing.UploadDb).WaitForCompletion(uploadDbSetup)
+    .WithLoginsOf(backing, "uploadapi")
     .WithEnvironment("Auth__AdminKey", adminKey)
     .WithEnvironment("Uploads__MaxBytes", maxUploadBytes)
     .WithEnvironment("Storage__Root", imageStorage)
-    .WithEnvironment("Operations__RabbitMqManagementUrl", backing.MessagingManagement()));
+    // The jobs console reads the queues' figures as the monitoring-only broker user.
+    .WithReference(backing.MessagingMonitor, "messaging-monitor"));
 
 // An elastic pool (Scaling:*, AppHost/Scaling): workers start when uploads wait and stop when idle.
+// No database credential: the worker reads originals and writes variants, through its own broker and Redis users.
 var imageWorkers = builder.AddImageWorkerPool(backing, service => service
-    .WithReference(backing.Cache).WaitFor(backing.Cache)
-    .WithReference(backing.Messaging).WaitFor(backing.Messaging)
+    .WithLoginsOf(backing, "imageworker")
     .WithEnvironment("Storage__Root", imageStorage));
 
 var gateway = builder.AddProject<Projects.Gateway>("gateway", launchProfileName: null)

@@ -27,8 +27,12 @@ internal static class InventoryApiServices
 
         // Cached reads still answer while MySQL is down: degraded, not out of the gateway's rotation.
         builder.AddMySqlDbContext<InventoryDbContext>("inventorydb", unreachableStatus: HealthStatus.Degraded);
-        // Registered before the bus, so migrations are applied before the first message is consumed.
-        services.AddHostedService<DatabaseInitializer>();
+        // Migrations are the one-shot set-up's job (--migrate); in-process tests have none and ask for them here,
+        // registered before the bus so they are applied before the first message is consumed.
+        if (builder.Configuration.GetValue(DatabaseSetup.MigrateAtStartKey, false))
+        {
+            services.AddHostedService<DatabaseInitializer>();
+        }
 
         builder.AddDegradableRedisClient("cache");
         services.AddHealthChecks().AddRedisHealthCheck("redis", "product reads go to MySQL");

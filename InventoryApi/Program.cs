@@ -1,5 +1,14 @@
 using Reference.InventoryApi.Apis;
+using Reference.InventoryApi.Infrastructure;
 using Scalar.AspNetCore;
+
+if (DatabaseSetup.IsRequested(args))
+{
+    var setup = Host.CreateApplicationBuilder(args);
+    setup.AddServiceDefaults();
+    await setup.RunDatabaseSetupAsync<InventoryDbContext>("inventorydb", DatabaseInitializer.SeedAsync);
+    return;
+}
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();

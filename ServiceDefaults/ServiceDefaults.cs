@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
@@ -21,6 +22,12 @@ public static class ServiceDefaults
 
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
+        // Compose's secrets: /run/secrets/ConnectionStrings__cache is ConnectionStrings:cache (deploy/compose.yaml).
+        if (Environment.GetEnvironmentVariable("DOTNET_RUNNING_IN_CONTAINER") == "true")
+        {
+            builder.Configuration.AddKeyPerFile("/run/secrets", optional: true);
+        }
+
         builder.ConfigureOpenTelemetry();
         builder.AddDefaultHealthChecks();
         // Inside compose's 10 s between SIGTERM and SIGKILL, so shutdown always runs to its end.

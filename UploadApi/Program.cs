@@ -2,6 +2,14 @@ using Reference.UploadApi.Apis;
 using Reference.UploadApi;
 using Reference.UploadApi.Infrastructure;
 
+if (DatabaseSetup.IsRequested(args))
+{
+    var setup = Host.CreateApplicationBuilder(args);
+    setup.AddServiceDefaults();
+    await setup.RunDatabaseSetupAsync<UploadDbContext>("uploaddb");
+    return;
+}
+
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.AddApplicationServices();
@@ -13,7 +21,12 @@ app.MapDefaultEndpoints();
 app.MapUploadsApi();
 app.MapOperationsApi();
 
-await app.Services.MigrateUnderLockAsync<UploadDbContext>();
+// Migrations are the one-shot set-up's job (--migrate); in-process tests have none and ask for them here.
+if (app.Configuration.GetValue(DatabaseSetup.MigrateAtStartKey, false))
+{
+    await app.Services.MigrateUnderLockAsync<UploadDbContext>();
+}
+
 app.Run();
 
 public partial class Program;

@@ -16,31 +16,25 @@ public sealed class LocalServerResource(
     public ReferenceExpression ConnectionStringExpression => connectionString(Endpoint);
 }
 
-/// <summary>A database on a MySQL-compatible server, created when the server is ready.</summary>
-public sealed class MySqlDatabaseResource(string name, string databaseName, IResourceWithConnectionString server)
+/// <summary>
+/// A service's own login on a backing server (a database user, a Redis ACL user, a RabbitMQ user):
+/// its connection string, under the server in the dashboard.
+/// </summary>
+public sealed class ServiceLoginResource(string name, IResourceWithConnectionString server, ReferenceExpression connectionString)
     : Resource(name), IResourceWithParent<IResourceWithConnectionString>, IResourceWithConnectionString
 {
-    public string DatabaseName { get; } = databaseName;
-
     public IResourceWithConnectionString Parent { get; } = server;
 
-    public ReferenceExpression ConnectionStringExpression =>
-        ReferenceExpression.Create($"{Parent};Database={DatabaseName}");
+    public ReferenceExpression ConnectionStringExpression { get; } = connectionString;
 }
 
-/// <summary>MySQL 8.4 in a container (container mode).</summary>
-public sealed class MySqlContainerResource(string name, ParameterResource password)
+/// <summary>A backing server in a container (container mode); its connection string is the administrator's.</summary>
+public sealed class BackingContainerResource(string name, Func<EndpointReference, ReferenceExpression> connectionString)
     : ContainerResource(name), IResourceWithConnectionString
 {
-    public ParameterResource Password { get; } = password;
+    public const string PrimaryEndpoint = "tcp";
 
-    public ReferenceExpression ConnectionStringExpression
-    {
-        get
-        {
-            var endpoint = new EndpointReference(this, "tcp");
-            return ReferenceExpression.Create(
-                $"Server={endpoint.Property(EndpointProperty.Host)};Port={endpoint.Property(EndpointProperty.Port)};User ID=root;Password={Password}");
-        }
-    }
+    public EndpointReference Endpoint => new(this, PrimaryEndpoint);
+
+    public ReferenceExpression ConnectionStringExpression => connectionString(Endpoint);
 }

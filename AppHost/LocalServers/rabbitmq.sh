@@ -1,7 +1,8 @@
 #!/bin/sh
 # RabbitMQ as a plain child process, run as the current user with its own folders.
 # Usage: rabbitmq.sh DATADIR NODENAME AMQP_PORT DIST_PORT MANAGEMENT_PORT (0 = no management UI),
-# with RABBITMQ_USER and RABBITMQ_PASSWORD set.
+# with RABBITMQ_USER and RABBITMQ_PASSWORD set (the administrator) and the services' passwords
+# (rabbitmq-definitions.sh).
 set -eu
 datadir=$1
 node=$2
@@ -12,16 +13,11 @@ management=$5
 : "${RABBITMQ_PASSWORD:?RABBITMQ_PASSWORD is not set}"
 mkdir -p "$datadir/mnesia" "$datadir/log"
 umask 077
-# default_user applies when the node's database is created; later starts keep the
-# password in step with the parameter below.
+# The users and their permissions (rabbitmq-definitions.sh), imported at every boot.
+sh "$(dirname "$0")/rabbitmq-definitions.sh" "$datadir/definitions.json"
 cat >"$datadir/rabbitmq.conf" <<CONF
 listeners.tcp.1 = 127.0.0.1:$amqp
-default_user = $RABBITMQ_USER
-default_pass = $RABBITMQ_PASSWORD
-default_user_tags.administrator = true
-default_permissions.configure = .*
-default_permissions.read = .*
-default_permissions.write = .*
+load_definitions = $datadir/definitions.json
 CONF
 if [ "$management" != 0 ]; then
   printf 'management.tcp.port = %s\nmanagement.tcp.ip = 127.0.0.1\n' "$management" >>"$datadir/rabbitmq.conf"
@@ -39,13 +35,8 @@ export HOME="$datadir" RABBITMQ_NODENAME="$node" RABBITMQ_NODE_IP_ADDRESS=127.0.
 /usr/lib/rabbitmq/bin/rabbitmq-server &
 pid=$!
 trap 'kill -TERM "$pid" 2>/dev/null; wait "$pid"; exit 0' TERM INT
-ctl=/usr/lib/rabbitmq/bin/rabbitmqctl
-( "$ctl" -q -n "$node" await_startup --timeout 120 &&
-  "$ctl" -q -n "$node" change_password "$RABBITMQ_USER" "$RABBITMQ_PASSWORD" ) >/dev/null 2>&1 &
-setup=$!
 wait "$pid" || true
 # rabbitmq-server exits 0 even when its VM was killed (it ends in `wait ... || true`), so the
 # supervisor would take a crash for a clean stop: a broker that ends without being asked to has crashed.
-kill "$setup" 2>/dev/null || true
 echo "rabbitmq-server ended without a stop request" >&2
 exit 70

@@ -3,28 +3,27 @@ using Microsoft.EntityFrameworkCore;
 namespace Reference.InventoryApi.Infrastructure;
 
 /// <summary>
-/// Migrates inventorydb and seeds the demo catalogue into an empty one before the service takes
-/// requests; the first of the replicas starting together does it, the others find it done.
+/// Seeds the demo catalogue into an empty inventorydb after its migrations: run by the one-shot
+/// set-up (<c>--migrate</c>) the replicas wait for, or at start where <c>MySql:MigrateAtStart</c> asks
+/// (in-process tests, which have no set-up step).
 /// </summary>
-internal sealed class DatabaseInitializer(
-    IServiceProvider services,
-    IConfiguration configuration,
-    ILogger<DatabaseInitializer> logger) : IHostedService
+internal sealed class DatabaseInitializer(IServiceProvider services) : IHostedService
 {
     public const string SeedDemoCatalogKey = "Inventory:SeedDemoCatalog";
 
     public Task StartAsync(CancellationToken cancellationToken) =>
-        services.MigrateUnderLockAsync<InventoryDbContext>(SeedAsync, cancellationToken);
+        services.MigrateUnderLockAsync<InventoryDbContext>((db, ct) => SeedAsync(db, services, ct), cancellationToken);
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    private async Task SeedAsync(InventoryDbContext db, CancellationToken cancellationToken)
+    public static async Task SeedAsync(InventoryDbContext db, IServiceProvider services, CancellationToken cancellationToken)
     {
+        var configuration = services.GetRequiredService<IConfiguration>();
         if (configuration.GetValue(SeedDemoCatalogKey, true) && !await db.Products.AnyAsync(cancellationToken))
         {
             db.Products.AddRange(DemoCatalog.Products(DateTimeOffset.UtcNow));
             await db.SaveChangesAsync(cancellationToken);
-            logger.LogInformation("Seeded the demo catalogue.");
+            services.GetRequiredService<ILogger<DatabaseInitializer>>().LogInformation("Seeded the demo catalogue.");
         }
     }
 }

@@ -2,13 +2,13 @@ namespace Reference.UploadApi.Operations;
 
 /// <summary>
 /// The <c>Operations</c> section. RabbitMQ's management API is read with <see cref="RabbitMqManagementUrl"/>
-/// (or <c>ConnectionStrings:messaging-management</c>) and, unless a monitoring user is set here, with the
+/// (or <c>ConnectionStrings:messaging-monitor</c>) and, unless a monitoring user is set here, with the
 /// credentials of the <c>messaging</c> connection string.
 /// </summary>
 public sealed class OperationsOptions
 {
     public const string Section = "Operations";
-    public const string ManagementConnectionName = "messaging-management";
+    public const string ManagementConnectionName = "messaging-monitor";
 
     /// <summary>e.g. <c>http://127.0.0.1:15672</c>; without it the console shows no queues (everything else works).</summary>
     public string? RabbitMqManagementUrl { get; set; }

@@ -22,8 +22,13 @@ public sealed class RabbitMqQueues(HttpClient http, IOptions<OperationsOptions> 
 
     public bool IsConfigured => ManagementUrl is not null;
 
-    private string? ManagementUrl =>
-        options.Value.RabbitMqManagementUrl ?? configuration.GetConnectionString(OperationsOptions.ManagementConnectionName);
+    // The monitoring user's connection is the management API's URL with its credentials in it.
+    private string? ManagementUrl => (options.Value.RabbitMqManagementUrl ?? configuration.GetConnectionString(OperationsOptions.ManagementConnectionName)) is { } url
+        ? new UriBuilder(url) { UserName = "", Password = "" }.Uri.ToString()
+        : null;
+
+    private string? ManagementUserInfo => (options.Value.RabbitMqManagementUrl ?? configuration.GetConnectionString(OperationsOptions.ManagementConnectionName)) is { } url
+        && new Uri(url).UserInfo is { Length: > 0 } userInfo ? userInfo : null;
 
     private string VirtualHost => Uri.UnescapeDataString(Amqp.AbsolutePath.Trim('/')) is { Length: > 0 } vhost ? vhost : "/";
 
@@ -126,8 +131,8 @@ public sealed class RabbitMqQueues(HttpClient http, IOptions<OperationsOptions> 
             return $"{user}:{options.Value.RabbitMqManagementPassword}";
         }
 
-        // Until a monitoring user is configured: the services' own user (an administrator in local mode).
-        var userInfo = Amqp.UserInfo.Split(':', 2);
+        // Else the monitoring user in the management URL, else the service's own broker user.
+        var userInfo = (ManagementUserInfo ?? Amqp.UserInfo).Split(':', 2);
         return $"{WebUtility.UrlDecode(userInfo[0])}:{(userInfo.Length > 1 ? WebUtility.UrlDecode(userInfo[1]) : "")}";
     }
 

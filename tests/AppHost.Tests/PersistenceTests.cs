@@ -19,10 +19,12 @@ public sealed class PersistenceTests : IAsyncLifetime
 
         await using (var app = await StartBackingOnlyAsync())
         {
-            await using var mysql = new MySqlConnection(await app.GetConnectionStringAsync("inventorydb"));
+            // As root: the services' own users may not create tables, and their set-up steps are not started here.
+            await using var mysql = new MySqlConnection(await app.GetConnectionStringAsync("mysql"));
             await mysql.OpenAsync();
-            await new MySqlCommand("CREATE TABLE persistence_probe (marker VARCHAR(64) PRIMARY KEY)", mysql).ExecuteNonQueryAsync();
-            await new MySqlCommand($"INSERT INTO persistence_probe VALUES ('{marker}')", mysql).ExecuteNonQueryAsync();
+            await new MySqlCommand("CREATE DATABASE persistence_probe", mysql).ExecuteNonQueryAsync();
+            await new MySqlCommand("CREATE TABLE persistence_probe.persistence_probe (marker VARCHAR(64) PRIMARY KEY)", mysql).ExecuteNonQueryAsync();
+            await new MySqlCommand($"INSERT INTO persistence_probe.persistence_probe VALUES ('{marker}')", mysql).ExecuteNonQueryAsync();
 
             await using var redis = await ConnectionMultiplexer.ConnectAsync((await app.GetConnectionStringAsync("cache"))!);
             Assert.True(await redis.GetDatabase().StringSetAsync("persistence-probe", marker));
@@ -32,9 +34,9 @@ public sealed class PersistenceTests : IAsyncLifetime
         MySqlConnection.ClearAllPools();
         await using (var app = await StartBackingOnlyAsync())
         {
-            await using var mysql = new MySqlConnection(await app.GetConnectionStringAsync("inventorydb"));
+            await using var mysql = new MySqlConnection(await app.GetConnectionStringAsync("mysql"));
             await mysql.OpenAsync();
-            Assert.Equal(marker, await new MySqlCommand("SELECT marker FROM persistence_probe", mysql).ExecuteScalarAsync());
+            Assert.Equal(marker, await new MySqlCommand("SELECT marker FROM persistence_probe.persistence_probe", mysql).ExecuteScalarAsync());
 
             await using var redis = await ConnectionMultiplexer.ConnectAsync((await app.GetConnectionStringAsync("cache"))!);
             Assert.Equal(marker, (string?)await redis.GetDatabase().StringGetAsync("persistence-probe"));
@@ -51,7 +53,7 @@ public sealed class PersistenceTests : IAsyncLifetime
                 builder.Resources.Remove(project);
             }
         });
-        await StorefrontHost.WaitUntilHealthyAsync(app, ["mysql", "inventorydb", "cache"], TimeSpan.FromMinutes(2));
+        await StorefrontHost.WaitUntilHealthyAsync(app, ["mysql", "cache"], TimeSpan.FromMinutes(2));
         return app;
     }
 

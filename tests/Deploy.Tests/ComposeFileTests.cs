@@ -1,4 +1,5 @@
 using Reference.Deploy.Tests.Support;
+using Reference.Tests.Support;
 
 namespace Reference.Deploy.Tests;
 
@@ -7,17 +8,14 @@ public sealed class ComposeFileTests
 {
     private static readonly string[] BackingServices = ["mysql", "cache", "messaging"];
 
-    private static readonly IReadOnlyDictionary<string, string> Secrets = new Dictionary<string, string>
-    {
-        ["MYSQL_PASSWORD"] = "mysql-secret",
-        ["CACHE_PASSWORD"] = "cache-secret",
-        ["MESSAGING_PASSWORD"] = "messaging-secret",
-        ["ADMIN_KEY"] = "admin-secret-0123456789abcdef0123456789",
-    };
+    private static readonly IReadOnlyDictionary<string, string> Secrets = new Dictionary<string, string>();
 
     private readonly ComposeFile compose = ComposeFile.Load(Secrets);
 
     private IEnumerable<ComposeService> DotNetServices => compose.Services.Values.Where(s => !BackingServices.Contains(s.Name));
+
+    /// <summary>The databases' set-ups: they run once and exit (--migrate).</summary>
+    private IEnumerable<ComposeService> OneShots => compose.Services.Values.Where(s => s.Command.Contains("--migrate"));
 
     [Fact]
     public void Backing_services_are_only_on_the_internal_network()
@@ -63,7 +61,7 @@ public sealed class ComposeFileTests
     {
         Assert.All(compose.Services.Values, service =>
         {
-            Assert.Equal("unless-stopped", service.Restart);
+            Assert.Equal(OneShots.Contains(service) ? "no" : "unless-stopped", service.Restart);
             Assert.False(string.IsNullOrEmpty(service.MemoryLimit), $"{service.Name} has no mem_limit");
         });
     }
@@ -84,9 +82,25 @@ public sealed class ComposeFileTests
         Assert.All(BackingServices, name => Assert.True(compose.Services[name].HasHealthCheck, $"{name} has no health check"));
         Assert.All(DotNetServices.Where(s => s.Name != "gateway"), service =>
         {
-            var uses = BackingServices.Where(b => service.Environment.Values.Any(v => v.Contains($"@{b}:") || v.StartsWith($"{b}:") || v.Contains($"Server={b};")));
+            var secrets = ComposeFile.MakeSecrets(new Dictionary<string, string>());
+            var connections = service.Secrets.Select(secret => secrets[secret.Source]).ToList();
+            var uses = BackingServices.Where(b => connections.Any(v => v.Contains($"@{b}:") || v.StartsWith($"{b}:") || v.Contains($"Server={b};"))).ToList();
+            Assert.NotEmpty(uses);
             Assert.All(uses, backing => Assert.Equal("service_healthy", service.DependsOn.GetValueOrDefault(backing)));
         });
+    }
+
+    [Fact]
+    public void The_apis_start_once_their_database_is_set_up_and_migrated_once()
+    {
+        Assert.Equal(["inventorydb-setup", "uploaddb-setup"], OneShots.Select(s => s.Name).Order());
+        Assert.All(compose.Services.Values.Where(s => s.Name.StartsWith("inventoryapi-")), api =>
+            Assert.Equal("service_completed_successfully", api.DependsOn["inventorydb-setup"]));
+        Assert.All(compose.Services.Values.Where(s => s.Name.StartsWith("uploadapi-")), api =>
+            Assert.Equal("service_completed_successfully", api.DependsOn["uploaddb-setup"]));
+        // Only the set-ups hold MySQL's root login; the worker holds no database login at all.
+        Assert.All(compose.Services.Values.Where(s => s.Secrets.Any(secret => secret.Source == "mysql-admin")), s => Assert.Contains(s, OneShots));
+        Assert.DoesNotContain(compose.Services["imageworker"].Secrets, secret => secret.Target.Contains("db"));
     }
 
     [Fact]
@@ -108,24 +122,38 @@ public sealed class ComposeFileTests
     public void Durability_matches_the_AppHost_flush_at_every_commit_and_an_append_only_cache()
     {
         Assert.Contains("--innodb-flush-log-at-trx-commit=1", compose.Services["mysql"].Command);
-        Assert.Contains("--appendonly", compose.Services["cache"].Command);
-        Assert.Equal("yes", compose.Services["cache"].Command[compose.Services["cache"].Command.ToList().IndexOf("--appendonly") + 1]);
+        // Redis starts through local mode's script, which writes its configuration.
+        Assert.Contains("/storefront/redis.sh", compose.Services["cache"].Entrypoint);
+        var redisScript = File.ReadAllText(Path.Combine(RepoPaths.Root, "AppHost", "LocalServers", "redis.sh"));
+        Assert.Contains("appendonly yes", redisScript);
+        Assert.Contains("maxmemory-policy volatile-lru", redisScript);
         // RabbitMQ's data folder is named after its host name: a fixed one survives recreation.
         Assert.Equal("messaging", compose.Services["messaging"].Hostname);
     }
 
     [Fact]
-    public void Secrets_come_only_from_the_environment_and_none_is_committed()
+    public void Secrets_come_from_files_never_from_a_command_line_and_none_is_committed()
     {
-        var environment = compose.Services.Values.SelectMany(s => s.Environment.Values).Concat(compose.Services["cache"].Command);
         var text = File.ReadAllText(ComposeFile.FilePath);
+        var made = ComposeFile.MakeSecrets(new Dictionary<string, string>());
 
-        Assert.All(Secrets.Values, secret => Assert.Contains(environment, v => v.Contains(secret)));
-        Assert.All(Secrets.Keys, variable => Assert.Contains($"${{{variable}:?", text));
-        Assert.DoesNotContain("Password=", text.Replace("Password=${MYSQL_PASSWORD", ""));
+        // Every secret compose mounts is a file make-secrets.sh makes, kept outside the repository's history.
+        Assert.All(compose.Secrets, secret =>
+        {
+            Assert.Equal($"./secrets/{secret.Key}", secret.Value);
+            Assert.Contains(secret.Key, made.Keys);
+        });
+        Assert.All(compose.Services.Values.SelectMany(s => s.Secrets), secret => Assert.Contains(secret.Source, compose.Secrets.Keys));
+        Assert.Contains("secrets/", File.ReadAllLines(Path.Combine(ComposeFile.DeployDirectory, ".gitignore")));
+        Assert.True(made["admin-key"].Length >= 32);
 
-        var example = File.ReadAllLines(Path.Combine(ComposeFile.DeployDirectory, ".env.example"));
-        Assert.All(Secrets.Keys, variable => Assert.Contains($"{variable}=", example));
-        Assert.Contains(".env", File.ReadAllLines(Path.Combine(ComposeFile.DeployDirectory, ".gitignore")));
+        // No password, connection string or key in the file, the environment or a command line.
+        Assert.DoesNotContain("password=", text, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("requirepass", text);
+        Assert.All(compose.Services.Values, service =>
+        {
+            Assert.DoesNotContain(service.Environment.Keys, key => key.StartsWith("ConnectionStrings__") || key == "Auth__AdminKey");
+            Assert.All(service.Environment.Where(e => e.Key.EndsWith("PASSWORD")), e => Assert.Fail($"{service.Name}: {e.Key} in the environment"));
+        });
     }
 }

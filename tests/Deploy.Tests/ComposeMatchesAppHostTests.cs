@@ -13,12 +13,16 @@ public sealed class ManifestFixture : IAsyncLifetime
     /// <summary>The compose file with every AppHost parameter's variable set to that parameter's placeholder.</summary>
     public ComposeFile Compose { get; private set; } = null!;
 
+    /// <summary>deploy/make-secrets.sh's files, made with every secret parameter's file holding its placeholder.</summary>
+    public IReadOnlyDictionary<string, string> SecretFiles { get; private set; } = null!;
+
     public async Task InitializeAsync()
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
         Manifest = await AppHostManifest.PublishAsync(directory, timeout.Token);
         Compose = ComposeFile.Load(Manifest.Names("parameter.v0").ToDictionary(
             AppHostManifest.EnvironmentVariable, AppHostManifest.Placeholder));
+        SecretFiles = ComposeFile.MakeSecrets(Manifest.Names("parameter.v0").Where(Manifest.IsSecret).ToDictionary(p => p, AppHostManifest.Placeholder));
     }
 
     public Task DisposeAsync()
@@ -75,10 +79,18 @@ public sealed partial class ComposeMatchesAppHostTests(ManifestFixture fixture) 
         foreach (var resource in Manifest.Names("project.v0"))
         {
             var service = ComposeServiceFor(resource)!;
-            var expected = Manifest.Environment(resource)
+            var environment = Manifest.Environment(resource);
+            var expected = environment
                 .Where(e => IsServiceSetting(e.Key))
+                // Aspire adds ConnectionStrings__mysql_admin beside ConnectionStrings__mysql-admin for shells; .NET reads the latter.
+                .Where(e => !(e.Key.StartsWith("ConnectionStrings__")
+                              && environment.ContainsKey("ConnectionStrings__" + e.Key["ConnectionStrings__".Length..].Replace('_', '-'))
+                              && e.Key["ConnectionStrings__".Length..].Contains('_')))
                 .ToDictionary(e => e.Key, e => Manifest.Resolve(e.Value));
-            var actual = service.Environment.Where(e => IsServiceSetting(e.Key)).ToDictionary();
+            // Secrets (connection strings, the admin key) come as files the service reads as configuration.
+            var actual = service.Environment.Where(e => IsServiceSetting(e.Key))
+                .Concat(service.Secrets.Select(secret => KeyValuePair.Create(secret.Target, fixture.SecretFiles[secret.Source])))
+                .ToDictionary();
 
             Assert.Equal(expected.Keys.Order(), actual.Keys.Order());
             foreach (var (key, value) in expected)
@@ -115,6 +127,14 @@ public sealed partial class ComposeMatchesAppHostTests(ManifestFixture fixture) 
             {
                 foreach (var (key, value) in Manifest.Environment(resource))
                 {
+                    // A password parameter comes as a file (MYSQL_ROOT_PASSWORD_FILE) holding that secret.
+                    if (service.Environment.TryGetValue(key + "_FILE", out var file))
+                    {
+                        Assert.Equal($"/run/secrets/{value.Trim('{', '}').Split('.')[0]}", file);
+                        Assert.Contains(service.Secrets, secret => "/run/secrets/" + secret.Target == file);
+                        continue;
+                    }
+
                     Assert.True(service.Environment.TryGetValue(key, out var actual), $"{resource}: {key} is missing in compose");
                     Assert.Equal(Manifest.Resolve(value), actual);
                 }
@@ -140,12 +160,20 @@ public sealed partial class ComposeMatchesAppHostTests(ManifestFixture fixture) 
     }
 
     [Fact]
-    public void Every_AppHost_parameter_is_a_variable_in_env_example()
+    public void Every_AppHost_parameter_is_a_secret_file_or_a_variable_in_env_example()
     {
         var example = File.ReadAllLines(Path.Combine(ComposeFile.DeployDirectory, ".env.example"));
 
         Assert.All(Manifest.Names("parameter.v0"), parameter =>
         {
+            if (Manifest.IsSecret(parameter))
+            {
+                // make-secrets.sh makes it under the parameter's name; compose mounts it from there.
+                Assert.Contains(parameter, fixture.SecretFiles.Keys);
+                Assert.EndsWith("/" + parameter, Compose.Secrets[parameter]);
+                return;
+            }
+
             var variable = AppHostManifest.EnvironmentVariable(parameter);
             Assert.Contains(example, line => line.StartsWith(variable + "="));
             Assert.Contains(variable, Compose.ReferencedVariables);

@@ -44,13 +44,15 @@ public sealed class StackOnPodmanTests(ITestOutputHelper output)
         var project = "sfe2e" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3));
         var port = Loopback.FreePort();
         var adminKey = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(20));
+        // The passwords and connection strings as an operator makes them (docs/deploy-vds.md), the admin key chosen.
+        var secrets = Path.Combine(podman.Directory, project + "-secrets");
+        Directory.CreateDirectory(secrets);
+        await File.WriteAllTextAsync(Path.Combine(secrets, "admin-key"), adminKey, ct);
+        await podman.Shell.RunAsync("sh", [Path.Combine(ComposeFile.DeployDirectory, "make-secrets.sh"), secrets], ct);
         var variables = new Dictionary<string, string>
         {
-            ["MYSQL_PASSWORD"] = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12)),
-            ["CACHE_PASSWORD"] = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12)),
+            ["SECRETS_DIR"] = secrets,
             ["MESSAGING_USER"] = "storefront",
-            ["MESSAGING_PASSWORD"] = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12)),
-            ["ADMIN_KEY"] = adminKey,
             ["GATEWAY_BIND"] = "127.0.0.1",
             ["GATEWAY_PORT"] = port.ToString(),
             ["STOREFRONT_IMAGE_PREFIX"] = PodmanHost.ImagePrefix,
@@ -63,7 +65,8 @@ public sealed class StackOnPodmanTests(ITestOutputHelper output)
         };
         var envFile = Path.Combine(podman.Directory, project + ".env");
         await File.WriteAllLinesAsync(envFile, variables.Select(v => $"{v.Key}={v.Value}"), ct);
-        var containerCount = ComposeFile.Load(variables).Services.Values.Sum(s => s.Scale);
+        // The databases' set-ups run once and exit; every other container must become healthy.
+        var containerCount = ComposeFile.Load(variables).Services.Values.Where(s => !s.Command.Contains("--migrate")).Sum(s => s.Scale);
         var stack = new ComposeStack(podman, project, envFile);
 
         using var stopHealthChecks = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -113,6 +116,7 @@ public sealed class StackOnPodmanTests(ITestOutputHelper output)
                 {
                     await stack.RemoveLeftoversAsync(cleanup.Token);
                     File.Delete(envFile);
+                    Directory.Delete(secrets, recursive: true);
                 }
             });
             phases.Report();

@@ -60,11 +60,14 @@ public sealed class InventoryApp(
     {
         builder.UseEnvironment("Development");
         builder.UseSetting("ConnectionStrings:inventorydb", mySqlConnectionString);
-        builder.UseSetting("ConnectionStrings:cache", servers.RedisConnectionString);
-        builder.UseSetting("ConnectionStrings:messaging", servers.RabbitMqConnectionString);
+        // The service's own Redis and broker users, so the tests prove their rights suffice.
+        builder.UseSetting("ConnectionStrings:cache", servers.RedisConnectionStringFor("inventoryapi"));
+        builder.UseSetting("ConnectionStrings:messaging", servers.RabbitMqConnectionStringFor("inventoryapi"));
         builder.UseSetting("MySql:ServerVersion", servers.MySqlServerVersion);
         builder.UseSetting("Auth:AdminKey", AdminKey);
         builder.UseSetting("Inventory:SeedDemoCatalog", "true");
+        // In memory there is no one-shot set-up step (--migrate) to wait for: the replicas migrate at start.
+        builder.UseSetting("MySql:MigrateAtStart", "true");
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
             builder.UseSetting(key, value);

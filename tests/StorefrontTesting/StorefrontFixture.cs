@@ -32,6 +32,8 @@ public sealed class StorefrontFixture : IAsyncLifetime
         ResourceNames = App.Services.GetRequiredService<DistributedApplicationModel>().Resources
             // Aspire adds hidden helper resources (e.g. a "-rebuilder" per project); wait for ours only.
             .Where(r => r is ProjectResource or IResourceWithConnectionString && r.Name.EndsWith("-rebuilder", StringComparison.Ordinal) is false)
+            // The databases' one-shot set-ups finish rather than become healthy; the services wait for them.
+            .Where(r => !StorefrontHost.IsOneShot(r.Name))
             .Select(r => r.Name)
             .ToList();
         await StorefrontHost.WaitUntilHealthyAsync(App, ResourceNames, TimeSpan.FromMinutes(4));
@@ -72,8 +74,9 @@ public static class StorefrontHost
             .. settings ?? [],
         ]);
         builder.Services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
-        // The tests rely on the demo catalogue even in a shop made without it (dotnet new --sample-catalog false).
-        foreach (var inventory in builder.Resources.OfType<ProjectResource>().Where(p => p.Name.StartsWith("inventoryapi", StringComparison.Ordinal)))
+        // The tests rely on the demo catalogue even in a shop made without it (dotnet new --sample-catalog false);
+        // inventorydb's one-shot set-up seeds it.
+        foreach (var inventory in builder.Resources.OfType<ProjectResource>().Where(p => p.Name == "inventorydb-setup"))
         {
             builder.CreateResourceBuilder(inventory).WithEnvironment("Inventory__SeedDemoCatalog", "true");
         }
@@ -83,6 +86,9 @@ public static class StorefrontHost
         await app.StartAsync();
         return app;
     }
+
+    /// <summary>A resource that runs once and finishes (a database's set-up), never healthy.</summary>
+    public static bool IsOneShot(string resource) => resource.EndsWith("-setup", StringComparison.Ordinal);
 
     public static async Task WaitUntilHealthyAsync(DistributedApplication app, IEnumerable<string> resources, TimeSpan timeout)
     {

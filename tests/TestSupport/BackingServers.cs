@@ -44,9 +44,40 @@ public sealed class BackingServers : IAsyncLifetime
     /// <summary>For <c>MySql:ServerVersion</c>: the Debian package is MariaDB 10.11.</summary>
     public string MySqlServerVersion => "10.11.0-mariadb";
 
+    /// <summary>The services with Redis and RabbitMQ users of their own, as in the AppHost.</summary>
+    public static readonly IReadOnlyList<string> Services = ["inventoryapi", "uploadapi", "imageworker"];
+
+    /// <summary>Redis's bound (<c>maxmemory</c>), small here so a test can fill it.</summary>
+    public const string RedisMaxMemory = "32mb";
+
+    /// <summary>As Redis's administrator (the <c>default</c> user).</summary>
     public string RedisConnectionString => $"127.0.0.1:{_redisPort},password={RedisPassword}";
 
+    /// <summary>As RabbitMQ's administrator.</summary>
     public string RabbitMqConnectionString => $"amqp://{RabbitUser}:{RabbitPassword}@127.0.0.1:{_rabbitPort}/";
+
+    /// <summary>As <paramref name="service"/>'s own Redis user (AppHost/LocalServers/redis.sh).</summary>
+    public string RedisConnectionStringFor(string service) => $"127.0.0.1:{_redisPort},user={service},password={ServicePassword("redis", service)}";
+
+    /// <summary>As <paramref name="service"/>'s own RabbitMQ user, or <c>monitor</c> (AppHost/LocalServers/rabbitmq-definitions.sh).</summary>
+    public string RabbitMqConnectionStringFor(string service) => $"amqp://{service}:{ServicePassword("rabbitmq", service)}@127.0.0.1:{_rabbitPort}/";
+
+    /// <summary>As root, for a set-up step: <c>ConnectionStrings:mysql-admin</c>.</summary>
+    public string MySqlAdminConnectionString => ServerConnectionString();
+
+    /// <summary>
+    /// <paramref name="service"/>'s own login to <paramref name="database"/>, which the database's set-up
+    /// (<c>--migrate</c>) creates; nothing is created here.
+    /// </summary>
+    public string MySqlConnectionStringFor(string service, string database) =>
+        $"Server=127.0.0.1;Port={_mySqlPort};User ID={service};Password={ServicePassword("mysql", service)};Database={database}";
+
+    /// <summary>Every password the servers were given, to look for where none may show.</summary>
+    public static IReadOnlyList<string> Passwords =>
+        [MySqlPassword, RedisPassword, RabbitPassword, ServicePassword("rabbitmq", "monitor"),
+         .. Services.SelectMany(s => new[] { ServicePassword("redis", s), ServicePassword("rabbitmq", s), ServicePassword("mysql", s) })];
+
+    private static string ServicePassword(string server, string service) => $"test-{server}-{service}-pw";
 
     public int RabbitMqPort => _rabbitPort;
 
@@ -99,6 +130,13 @@ public sealed class BackingServers : IAsyncLifetime
         start.Environment["REDIS_PASSWORD"] = RedisPassword;
         start.Environment["RABBITMQ_USER"] = RabbitUser;
         start.Environment["RABBITMQ_PASSWORD"] = RabbitPassword;
+        start.Environment["RABBITMQ_MONITOR_PASSWORD"] = ServicePassword("rabbitmq", "monitor");
+        start.Environment["REDIS_MAXMEMORY"] = RedisMaxMemory;
+        foreach (var service in Services)
+        {
+            start.Environment[$"REDIS_{service.ToUpperInvariant()}_PASSWORD"] = ServicePassword("redis", service);
+            start.Environment[$"RABBITMQ_{service.ToUpperInvariant()}_PASSWORD"] = ServicePassword("rabbitmq", service);
+        }
 
         var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {server}.");
         var log = new System.Text.StringBuilder();

@@ -1,6 +1,8 @@
 #!/bin/sh
-# The parts of the official mysql entrypoint the storefront's compose file relies on.
+# The parts of the official mysql entrypoint the storefront's compose file relies on
+# (MYSQL_ROOT_PASSWORD or MYSQL_ROOT_PASSWORD_FILE).
 set -eu
+if [ -n "${MYSQL_ROOT_PASSWORD_FILE:-}" ]; then MYSQL_ROOT_PASSWORD=$(cat "$MYSQL_ROOT_PASSWORD_FILE"); fi
 : "${MYSQL_ROOT_PASSWORD:?MYSQL_ROOT_PASSWORD is not set}"
 datadir=/var/lib/mysql
 chown mysql:mysql "$datadir" /run/mysqld

@@ -3,10 +3,12 @@
 ARG BASE_IMAGE
 FROM ${BASE_IMAGE}
 RUN apt-get update \
-    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends rabbitmq-server \
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends rabbitmq-server openssl \
     && rm -rf /var/lib/apt/lists/* /var/lib/rabbitmq/* \
     && chown -R rabbitmq:rabbitmq /var/lib/rabbitmq /etc/rabbitmq
 COPY rabbitmq-entrypoint.sh /usr/local/bin/docker-entrypoint.sh
+# Executable, as the official image's: the storefront's start script (rabbitmq-container.sh) execs it.
+RUN chmod 755 /usr/local/bin/docker-entrypoint.sh
 ENV HOME=/var/lib/rabbitmq RABBITMQ_LOGS=-
 USER rabbitmq
 EXPOSE 5672

@@ -71,6 +71,9 @@ public sealed partial class AppHostManifest(JsonObject resources)
     /// <summary>The .env variable for an AppHost parameter: <c>mysql-password</c> is <c>MYSQL_PASSWORD</c>.</summary>
     public static string EnvironmentVariable(string parameter) => parameter.ToUpperInvariant().Replace('-', '_');
 
+    /// <summary>A parameter marked secret (a password, the admin key).</summary>
+    public bool IsSecret(string parameter) => (bool?)this[parameter]["inputs"]?["value"]?["secret"] == true;
+
     public IEnumerable<string> Names(string type) =>
         resources.Where(r => (string?)r.Value!["type"] == type).Select(r => r.Key);
 

@@ -44,6 +44,10 @@ public sealed partial class ComposeFile
 
     public IReadOnlyCollection<string> NamedVolumes => Map(root, "volumes").Keys.Cast<string>().ToList();
 
+    /// <summary>The top-level secrets: name and the file it is read from.</summary>
+    public IReadOnlyDictionary<string, string> Secrets =>
+        Map(root, "secrets").ToDictionary(e => (string)e.Key, e => Interpolate((string)((Dictionary<object, object?>)e.Value!)["file"]!));
+
     /// <summary>Variables every <c>${NAME...}</c> in the file refers to.</summary>
     public IReadOnlySet<string> ReferencedVariables =>
         VariablePattern().Matches(File.ReadAllText(FilePath)).Select(m => m.Groups["name"].Value).ToHashSet();
@@ -62,6 +66,39 @@ public sealed partial class ComposeFile
                 _ => variable ?? "",
             };
         }).Replace("\u0001", "$");
+
+    /// <summary>
+    /// Runs deploy/make-secrets.sh into a fresh folder where <paramref name="passwords"/> are already
+    /// chosen (it keeps a password file it finds); every file it wrote, by name.
+    /// </summary>
+    public static IReadOnlyDictionary<string, string> MakeSecrets(IReadOnlyDictionary<string, string> passwords)
+    {
+        var directory = Directory.CreateTempSubdirectory("storefront-secrets-").FullName;
+        try
+        {
+            foreach (var (name, value) in passwords)
+            {
+                File.WriteAllText(Path.Combine(directory, name), value);
+            }
+
+            var start = new System.Diagnostics.ProcessStartInfo("sh") { RedirectStandardOutput = true, RedirectStandardError = true };
+            start.ArgumentList.Add(Path.Combine(DeployDirectory, "make-secrets.sh"));
+            start.ArgumentList.Add(directory);
+            using var process = System.Diagnostics.Process.Start(start)!;
+            var errors = process.StandardError.ReadToEnd();
+            process.WaitForExit();
+            if (process.ExitCode != 0)
+            {
+                throw new InvalidOperationException($"make-secrets.sh exited {process.ExitCode}: {errors}");
+            }
+
+            return Directory.GetFiles(directory).ToDictionary(f => Path.GetFileName(f), File.ReadAllText);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
 
     internal static Dictionary<object, object?> Map(Dictionary<object, object?> parent, string key) =>
         parent.TryGetValue(key, out var value) && value is Dictionary<object, object?> map ? map : [];
@@ -88,6 +125,16 @@ public sealed class ComposeService(string name, Dictionary<object, object?> raw,
     public string? Hostname => Scalar("hostname");
 
     public IReadOnlyList<string> Command => List("command");
+
+    public IReadOnlyList<string> Entrypoint => List("entrypoint");
+
+    /// <summary>Secrets mounted into the service as (secret, file name under /run/secrets).</summary>
+    public IReadOnlyList<(string Source, string Target)> Secrets =>
+        raw.TryGetValue("secrets", out var value) && value is List<object?> list
+            ? list.Select(item => item is Dictionary<object, object?> map
+                ? ((string)map["source"]!, (string?)map.GetValueOrDefault("target") ?? (string)map["source"]!)
+                : ((string)item!, (string)item!)).ToList()
+            : [];
 
     public IReadOnlyList<string> Tmpfs => List("tmpfs");
 

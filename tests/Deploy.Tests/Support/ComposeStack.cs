@@ -40,7 +40,8 @@ public sealed class ComposeStack(PodmanHost podman, string project, string envFi
         {
             while (true)
             {
-                containers = await ContainersAsync(deadline.Token);
+                // The databases' one-shot set-ups have exited by now; they are not part of the running stack.
+                containers = (await ContainersAsync(deadline.Token)).Where(c => !c.Name.Contains("-setup", StringComparison.Ordinal)).ToList();
                 if (containers.Count == expectedContainers && containers.All(c => c.Health == "healthy"))
                 {
                     return;

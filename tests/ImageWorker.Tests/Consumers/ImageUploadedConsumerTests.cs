@@ -144,8 +144,8 @@ public sealed partial class ImageUploadedConsumerTests(MessagingServers messagin
         };
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Reference.ImageWorker.dll"));
         start.Environment["ASPNETCORE_URLS"] = "http://127.0.0.1:0";
-        start.Environment["ConnectionStrings__messaging"] = _servers.RabbitMqConnectionString;
-        start.Environment["ConnectionStrings__cache"] = _servers.RedisConnectionString;
+        start.Environment["ConnectionStrings__messaging"] = _servers.RabbitMqConnectionStringFor("imageworker");
+        start.Environment["ConnectionStrings__cache"] = _servers.RedisConnectionStringFor("imageworker");
         start.Environment["Storage__Root"] = _storage.Root;
         start.Environment["Images__MaxProcessingAttempts"] = maxProcessingAttempts.ToString();
         if (hangOnProductId is { } product)

@@ -11,8 +11,9 @@ public sealed class WorkerFactory(BackingServers servers, string storageRoot) : 
 {
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
-        builder.UseSetting("ConnectionStrings:messaging", servers.RabbitMqConnectionString);
-        builder.UseSetting("ConnectionStrings:cache", servers.RedisConnectionString);
+        // As the worker's own broker and Redis users, so the tests prove their rights suffice.
+        builder.UseSetting("ConnectionStrings:messaging", servers.RabbitMqConnectionStringFor("imageworker"));
+        builder.UseSetting("ConnectionStrings:cache", servers.RedisConnectionStringFor("imageworker"));
         builder.UseSetting("Storage:Root", storageRoot);
         // Start-up returns once the bus and its queue are up, so a test can publish right after.
         builder.ConfigureServices(services => services.Configure<MassTransitHostOptions>(o =>

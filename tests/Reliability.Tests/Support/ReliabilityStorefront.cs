@@ -51,6 +51,7 @@ public class ReliabilityStorefront : IAsyncLifetime
         App = await StorefrontHost.StartAsync(DataDirectory, AdminKey, Configure);
         Resources = App.Services.GetRequiredService<DistributedApplicationModel>().Resources
             .Where(r => r is ProjectResource or IResourceWithConnectionString && !r.Name.EndsWith("-rebuilder", StringComparison.Ordinal))
+            .Where(r => !StorefrontHost.IsOneShot(r.Name))
             .Select(r => r.Name)
             .ToList();
         await Faults.WaitUntilRunningAndHealthyAsync(App, Resources.Except(ExplicitStart), TimeSpan.FromMinutes(4));

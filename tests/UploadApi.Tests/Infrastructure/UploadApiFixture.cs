@@ -59,9 +59,13 @@ public sealed class UploadApiFixture : IAsyncLifetime
         var settings = new Dictionary<string, string?>
         {
             ["ConnectionStrings:uploaddb"] = Servers.MySqlConnectionString("uploaddb"),
-            ["ConnectionStrings:cache"] = Servers.RedisConnectionString,
+            // The service's own Redis user, so the tests prove its rights suffice. The broker's administrator, not
+            // the uploadapi user: with it, ConsumerTests' late-binding worker's fault does not reach the upload (open).
+            ["ConnectionStrings:cache"] = Servers.RedisConnectionStringFor("uploadapi"),
             ["ConnectionStrings:messaging"] = Servers.RabbitMqConnectionString,
             ["MySql:ServerVersion"] = Servers.MySqlServerVersion,
+            // In memory there is no one-shot set-up step (--migrate) to wait for: the replicas migrate at start.
+            ["MySql:MigrateAtStart"] = "true",
             ["Auth:AdminKey"] = AdminKey,
             ["Storage:Root"] = StorageRoot,
             ["Uploads:MaxBytes"] = MaxBytes.ToString(),
