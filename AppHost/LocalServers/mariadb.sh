@@ -7,10 +7,13 @@ set -eu
 datadir=$1
 port=$2
 : "${MYSQL_ROOT_PASSWORD:?MYSQL_ROOT_PASSWORD is not set}"
-mkdir -p "$datadir"
+# Its own temporary folder: two servers initialising at once in a shared /tmp delete each other's files.
+mkdir -p "$datadir/tmp"
 if [ ! -d "$datadir/db/mysql" ]; then
-  mariadb-install-db --no-defaults --datadir="$datadir/db" --user=root \
-    --auth-root-authentication-method=normal --skip-test-db >"$datadir/install.log" 2>&1
+  # A half-made data folder is removed, so the supervisor's restart initialises it again.
+  mariadb-install-db --no-defaults --datadir="$datadir/db" --user=root --tmpdir="$datadir/tmp" \
+    --auth-root-authentication-method=normal --skip-test-db >"$datadir/install.log" 2>&1 \
+    || { rm -rf "$datadir/db"; cat "$datadir/install.log" >&2; exit 70; }
 fi
 pw=$(printf '%s' "$MYSQL_ROOT_PASSWORD" | sed -e 's/\\/\\\\/g' -e "s/'/\\\\'/g")
 umask 077
@@ -22,7 +25,7 @@ ALTER USER 'root'@'localhost' IDENTIFIED BY '$pw';
 SQL
 # innodb_flush_log_at_trx_commit=1 and sync_binlog: every commit is on disk before it is acknowledged.
 exec mariadbd --no-defaults --datadir="$datadir/db" --port="$port" --bind-address=127.0.0.1 \
-  --socket="$datadir/mysqld.sock" --pid-file="$datadir/mysqld.pid" --user=root \
+  --socket="$datadir/mysqld.sock" --pid-file="$datadir/mysqld.pid" --user=root --tmpdir="$datadir/tmp" \
   --init-file="$datadir/init.sql" --skip-name-resolve \
   --innodb-flush-log-at-trx-commit=1 --innodb-doublewrite=1 \
   --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci \

@@ -40,7 +40,7 @@ contracts='Reference\\.Contracts'
 fault="MassTransit:Fault--$contracts:ImageUploaded--"
 worker_consumes="image-uploaded(_error|_skipped)?|$contracts:ImageUploaded|$fault"
 worker_publishes="$contracts:(ImageProcessingStarted|ImageProcessed|ImageProcessingFailed)|MassTransit:Fault"
-upload_consumes="upload-api-[a-z-]+(_error|_skipped)?|$contracts:(ImageProcessingStarted|ImageProcessed|ImageProcessingFailed)|$fault|MassTransit:Fault"
+upload_consumes="upload-api-[a-z-]+(_error|_skipped)?|$contracts:(ImageProcessingStarted|ImageProcessed|ImageProcessingFailed|ImageDeleted)|$fault|MassTransit:Fault"
 # UploadApi also declares the workers' queue (UploadApi/Infrastructure/ImageUploadedTopology.cs) but may not
 # read it; binding it to the ImageUploaded exchange takes read on that exchange (not on any queue).
 upload_publishes="$contracts:ImageUploaded|image-uploaded"
@@ -49,7 +49,7 @@ upload_consumes="$upload_consumes|$contracts:ImageUploaded"
 # them and publishes through the default exchange straight back to the queue each came from.
 upload_operates="[a-z-]+_error"
 inventory_consumes="inventory-[a-z-]+(_error|_skipped)?|$contracts:ImageProcessed"
-inventory_publishes="$contracts:(OrderPlaced|OrderPaid|OrderCancelled)"
+inventory_publishes="$contracts:(OrderPlaced|OrderPaid|OrderCancelled|ImageDeleted)"
 
 umask 077
 add "${RABBITMQ_USER:?RABBITMQ_USER is not set}" RABBITMQ_PASSWORD administrator '.*' '.*' '.*'

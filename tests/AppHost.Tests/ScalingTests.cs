@@ -141,7 +141,8 @@ public sealed class ScalingTests(ITestOutputHelper output) : IAsyncLifetime
         ]);
         var services = _app.Services.GetRequiredService<DistributedApplicationModel>().Resources
             .Where(r => (r is ProjectResource && !r.Name.StartsWith("imageworker-", StringComparison.Ordinal)) || r is IResourceWithConnectionString)
-            .Select(r => r.Name);
+            .Select(r => r.Name)
+            .Where(name => !StorefrontHost.IsOneShot(name));
         await StorefrontHost.WaitUntilHealthyAsync(_app, services, TimeSpan.FromMinutes(4));
     }
 

@@ -83,7 +83,8 @@ public static class StorefrontHost
 
         configure?.Invoke(builder);
         var app = await builder.BuildAsync();
-        await app.StartAsync();
+        // Bounded: a server that never comes up fails the fixture instead of hanging the run.
+        await app.StartAsync().WaitAsync(TimeSpan.FromMinutes(5));
         return app;
     }
 
