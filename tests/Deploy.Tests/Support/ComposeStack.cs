@@ -5,7 +5,25 @@ public sealed class ComposeStack(PodmanHost podman, string project, string envFi
 {
     public string Project { get; } = project;
 
-    public Task UpAsync(CancellationToken cancellationToken) => ComposeAsync(cancellationToken, "up", "-d");
+    public async Task UpAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await ComposeAsync(cancellationToken, "up", "-d");
+        }
+        catch (InvalidOperationException e)
+        {
+            // The one-shot set-ups the services wait for have exited by then: their last words say why.
+            var logs = new List<string>();
+            foreach (var (name, _) in await ContainersAsync(cancellationToken))
+            {
+                var log = await podman.Shell.RunAsync("podman", ["logs", "--tail", "200", name], cancellationToken, check: false, quiet: true);
+                logs.Add($"--- {name}\n{log.Output}{log.Errors}");
+            }
+
+            throw new InvalidOperationException($"{e.Message}\n{string.Join('\n', logs)}", e);
+        }
+    }
 
     /// <summary>Removes containers and networks; with <paramref name="volumes"/> the data too.</summary>
     public Task DownAsync(bool volumes, CancellationToken cancellationToken) =>
