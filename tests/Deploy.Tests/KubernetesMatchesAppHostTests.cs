@@ -53,7 +53,17 @@ public sealed partial class KubernetesMatchesAppHostTests(ManifestFixture manife
 
     /// <summary>The AppHost's services, replicas as one: <c>inventoryapi-1</c> and <c>-2</c> are <c>inventoryapi</c>.</summary>
     private IEnumerable<IGrouping<string, string>> AppHostServices =>
-        Manifest.Names("project.v0").GroupBy(r => ReplicaOf(r) ?? r);
+        Manifest.Names("project.v0").Except(AppHostSetups).GroupBy(r => ReplicaOf(r) ?? r);
+
+    /// <summary>
+    /// The one-shot database set-ups (<c>inventorydb-setup</c>: a service's image run with <c>--migrate</c>,
+    /// which its replicas wait for): they run to completion, so in the cluster they are Jobs.
+    /// </summary>
+    private IEnumerable<string> AppHostSetups =>
+        Manifest.Names("project.v0").Where(r => Manifest.Args(r).Contains("--migrate"));
+
+    /// <summary>Deployments, StatefulSets and the set-ups' Jobs.</summary>
+    private IEnumerable<Dictionary<object, object?>> WorkloadsAndJobs => Cluster.Workloads.Concat(Cluster.OfKind("Job"));
 
     [Fact]
     public void The_manifests_render_and_pass_the_Kubernetes_and_KEDA_schemas()
@@ -113,6 +123,31 @@ public sealed partial class KubernetesMatchesAppHostTests(ManifestFixture manife
     {
         Assert.All(AppHostContainers, name => Assert.NotNull(Cluster.Find("StatefulSet", name)));
         Assert.All(AppHostServices, service => Assert.NotNull(Cluster.Find("Deployment", service.Key)));
+        Assert.NotEmpty(AppHostSetups);
+        Assert.All(AppHostSetups, setup => Assert.NotNull(Cluster.Find("Job", setup)));
+    }
+
+    [Fact]
+    public void Each_database_setup_is_a_Job_that_runs_its_service_image_once_with_the_AppHost_arguments_and_settings()
+    {
+        foreach (var setup in AppHostSetups)
+        {
+            var job = Cluster.Get("Job", setup);
+            var container = Container(job);
+            var expected = ExpectedSettings(setup);
+            var actual = ServiceSettings(container);
+
+            // Run to completion: retried on failure (MySQL still starting), never restarted once done.
+            Assert.Contains(Str(PodSpec(job), "restartPolicy"), new[] { "OnFailure", "Never" });
+            Assert.Equal(Manifest.Args(setup), List(container, "args").Cast<string>());
+            // The image of the service it sets up: the one compose runs for this set-up.
+            Assert.Equal(Compose.Services[setup].Image, Str(container, "image"));
+            Assert.Equal(expected.Keys.Order(), actual.Keys.Order());
+            Assert.All(expected, e => Assert.True(e.Value == actual[e.Key], $"{setup}: {e.Key} is\n  {actual[e.Key]}\nin the cluster, but\n  {e.Value}\nfrom the AppHost"));
+            Assert.Equal("true", Str(PodSpec(job), "securityContext", "runAsNonRoot"));
+            Assert.Equal("true", Str(container, "securityContext", "readOnlyRootFilesystem"));
+            Assert.Equal("false", Str(container, "securityContext", "allowPrivilegeEscalation"));
+        }
     }
 
     [Fact]
@@ -121,7 +156,9 @@ public sealed partial class KubernetesMatchesAppHostTests(ManifestFixture manife
         var resources = AppHostContainers.Concat(AppHostServices.Select(s => s.Key)).ToHashSet();
 
         Assert.All(Cluster.Workloads.Select(Name), name => Assert.Contains(name, resources));
-        Assert.Empty(Cluster.OfKind("DaemonSet").Concat(Cluster.OfKind("Job")).Concat(Cluster.OfKind("CronJob")));
+        // Jobs only for the AppHost's one-shot set-ups.
+        Assert.Equal(AppHostSetups.Order(), Cluster.OfKind("Job").Select(Name).Order());
+        Assert.Empty(Cluster.OfKind("DaemonSet").Concat(Cluster.OfKind("CronJob")));
     }
 
     [Fact]
@@ -146,12 +183,8 @@ public sealed partial class KubernetesMatchesAppHostTests(ManifestFixture manife
         {
             var deployment = Cluster.Get("Deployment", service.Key);
             var container = Container(deployment);
-            var expected = Manifest.Environment(service.First())
-                .Where(e => IsServiceSetting(e.Key))
-                .Select(e => (Key: SingleAddressPerService(e.Key), Value: Manifest.Resolve(e.Value)))
-                .DistinctBy(e => e.Key)
-                .ToDictionary(e => e.Key, e => e.Value);
-            var actual = Cluster.Environment(container).Where(e => IsServiceSetting(e.Key)).ToDictionary();
+            var expected = ExpectedSettings(service.First());
+            var actual = ServiceSettings(container);
 
             Assert.Equal(expected.Keys.Order(), actual.Keys.Order());
             foreach (var (key, value) in expected)
@@ -195,20 +228,30 @@ public sealed partial class KubernetesMatchesAppHostTests(ManifestFixture manife
                 Assert.Contains(List(Map(statefulSet, "spec"), "volumeClaimTemplates").Cast<Dictionary<object, object?>>(),
                     claim => MountPath(pod, Str(claim, "metadata", "name")!) == volume.Target));
 
-            if (container["entrypoint"] is null)
+            if (container["entrypoint"] is { } entrypoint)
             {
-                foreach (var (key, value) in Manifest.Environment(resource))
+                // The AppHost runs its own script (sh /storefront/redis.sh ...): the cluster runs the same
+                // command line, with the same script mounted where the AppHost binds its folder.
+                Assert.Equal(new[] { (string)entrypoint! }.Concat(Manifest.Args(resource)), commandLine);
+                foreach (var mount in container["bindMounts"]!.AsArray())
                 {
-                    Assert.True(environment.TryGetValue(key, out var actual), $"{resource}: {key} is missing in the cluster");
-                    Assert.Equal(Manifest.Resolve(value), actual);
+                    var (kind, source) = VolumeSource(statefulSet, VolumeMountedAt(pod, (string)mount!["target"]!));
+                    Assert.Equal("configMap", kind);
+                    var copies = Map(Cluster.Get("ConfigMap", Str(source, "name")!), "data");
+                    var script = Path.GetFileName(Manifest.Args(resource)[0]);
+                    var folder = Path.Combine(RepoPaths.Root, "AppHost", "LocalServers");
+                    // Every script the AppHost's folder holds for it, file for file (rabbitmq-container.sh runs rabbitmq-definitions.sh).
+                    Assert.Contains(script, copies.Keys.Cast<string>());
+                    Assert.All(copies, copy => Assert.True(
+                        File.ReadAllText(Path.Combine(folder, (string)copy.Key)) == (string?)copy.Value,
+                        $"{Str(source, "name")}: {copy.Key} differs from AppHost/LocalServers/{copy.Key}; copy it again"));
                 }
             }
-            else
+
+            foreach (var (key, value) in Manifest.Environment(resource))
             {
-                // The AppHost's variables feed its own command line (redis-server --requirepass $REDIS_PASSWORD):
-                // the cluster passes the same values as arguments.
-                var expanded = commandLine.Select(arg => Regex.Replace(arg, @"\$\((\w+)\)", m => environment.GetValueOrDefault(m.Groups[1].Value, m.Value))).ToList();
-                Assert.All(Manifest.Environment(resource), variable => Assert.Contains(Manifest.Resolve(variable.Value), expanded));
+                Assert.True(environment.TryGetValue(key, out var actual), $"{resource}: {key} is missing in the cluster");
+                Assert.Equal(Manifest.Resolve(value), actual);
             }
 
             // Clients use the resource name as host (the connection strings): a Service by that name reaches each binding.
@@ -220,7 +263,7 @@ public sealed partial class KubernetesMatchesAppHostTests(ManifestFixture manife
     [Fact]
     public void Services_run_the_compose_images_and_get_the_compose_memory()
     {
-        foreach (var workload in Cluster.Workloads)
+        foreach (var workload in WorkloadsAndJobs)
         {
             var name = Name(workload);
             var compose = Compose.Services.GetValueOrDefault(name) ?? Compose.Services[name + "-1"];
@@ -234,7 +277,7 @@ public sealed partial class KubernetesMatchesAppHostTests(ManifestFixture manife
     [Fact]
     public void Every_container_has_requests_within_its_limits()
     {
-        Assert.All(Cluster.Workloads, workload =>
+        Assert.All(WorkloadsAndJobs, workload =>
         {
             var resources = Map(Container(workload), "resources");
             foreach (var kind in new[] { "cpu", "memory" })
@@ -319,18 +362,31 @@ public sealed partial class KubernetesMatchesAppHostTests(ManifestFixture manife
             var isContainer = AppHostContainers.Contains(workload);
             // The port the services connect to: a container's "tcp" binding, a service's "http".
             var servicePort = isContainer ? "tcp" : "http";
-            var expected = external.Contains(workload)
-                ? ["anyone"]
-                : AppHostServices.Where(s => s.Any(r => ReferencedResources(r).Contains(workload))).Select(s => s.Key).ToHashSet();
+            var expected = external.Contains(workload) ? ["anyone"] : UsersOf(workload, servicePort);
 
             var rules = IngressRules(policies, workload).ToList();
             var sources = rules.Where(r => r.Ports.Count == 0 || r.Ports.Contains(servicePort)).SelectMany(r => r.Sources).ToHashSet();
             Assert.True(expected.SetEquals(sources),
                 $"{workload}: open on {servicePort} to [{string.Join(", ", sources.Order())}], but used by [{string.Join(", ", expected.Order())}] in the AppHost");
 
-            // Any other port (RabbitMQ's management API) is open only to KEDA, from its own namespace.
-            Assert.All(rules.Where(r => r.Ports.Count > 0 && !r.Ports.Contains(servicePort)), rule =>
-                Assert.Equal(["namespace keda"], rule.Sources));
+            // Any other port (RabbitMQ's management API) is open to what uses that binding in the AppHost
+            // (UploadApi's jobs console, as the monitoring user) and to KEDA, from its own namespace.
+            var otherPorts = rules.SelectMany(r => r.Ports).Where(p => p != servicePort)
+                .Concat(AppHostServices.SelectMany(s => s).Concat(AppHostSetups).SelectMany(ReferencedBindings)
+                    .Where(b => b.Resource == workload && b.Binding != servicePort).Select(b => b.Binding))
+                .ToHashSet();
+            foreach (var port in otherPorts)
+            {
+                var users = UsersOf(workload, port);
+                if (workload == "messaging" && port == "management")
+                {
+                    users.Add("namespace keda");
+                }
+
+                var open = rules.Where(r => r.Ports.Contains(port)).SelectMany(r => r.Sources).ToHashSet();
+                Assert.True(users.SetEquals(open),
+                    $"{workload}: open on {port} to [{string.Join(", ", open.Order())}], but used by [{string.Join(", ", users.Order())}]");
+            }
         }
     }
 
@@ -359,7 +415,7 @@ public sealed partial class KubernetesMatchesAppHostTests(ManifestFixture manife
         Assert.All(references, r => Assert.Contains(r.Key, parameters));
         Assert.All(secretParameters, p => Assert.Contains(references, r => r.Key == p));
         // And no secret is a literal anywhere else: every password in a value is a $(VARIABLE) from the Secret.
-        Assert.All(Cluster.Workloads.SelectMany(Containers).SelectMany(c => List(c, "env")).Cast<Dictionary<object, object?>>(), variable =>
+        Assert.All(WorkloadsAndJobs.SelectMany(Containers).SelectMany(c => List(c, "env")).Cast<Dictionary<object, object?>>(), variable =>
         {
             var literal = Regex.Replace(variable.GetValueOrDefault("value") as string ?? "", @"\$\(\w+\)", "");
             Assert.DoesNotMatch(@"(?i)password=[^;,]", literal);
@@ -400,9 +456,10 @@ public sealed partial class KubernetesMatchesAppHostTests(ManifestFixture manife
         var authentication = Cluster.Get("TriggerAuthentication", Str(trigger, "authenticationRef", "name")!);
         var credentials = List(Map(authentication, "spec"), "secretTargetRef").Cast<Dictionary<object, object?>>()
             .ToDictionary(r => (string)r["parameter"]!, r => (string)r["key"]!);
-        // The broker user the AppHost gives the services: the parameters behind RABBITMQ_DEFAULT_USER/PASS.
-        Assert.Equal(Manifest.Environment("messaging")["RABBITMQ_DEFAULT_USER"], $"{{{credentials["username"]}.value}}");
-        Assert.Equal(Manifest.Environment("messaging")["RABBITMQ_DEFAULT_PASS"], $"{{{credentials["password"]}.value}}");
+        // The broker's administrator (the parameters behind RABBITMQ_USER/PASSWORD): the monitoring user's
+        // name is no parameter, so the Secret cannot give it to a TriggerAuthentication.
+        Assert.Equal(Manifest.Environment("messaging")["RABBITMQ_USER"], $"{{{credentials["username"]}.value}}");
+        Assert.Equal(Manifest.Environment("messaging")["RABBITMQ_PASSWORD"], $"{{{credentials["password"]}.value}}");
     }
 
     [Fact]
@@ -420,6 +477,44 @@ public sealed partial class KubernetesMatchesAppHostTests(ManifestFixture manife
         Assert.All(composeScripts, file => Assert.Equal(File.ReadAllText(file), scripts[Path.GetFileName(file)]));
     }
 
+    /// <summary>A service's or set-up's settings from the AppHost (one address per API), values resolved.</summary>
+    private Dictionary<string, string> ExpectedSettings(string resource)
+    {
+        var environment = Manifest.Environment(resource);
+        return environment
+            .Where(e => IsServiceSetting(e.Key))
+            // Aspire adds ConnectionStrings__mysql_admin beside ConnectionStrings__mysql-admin for shells; .NET reads the latter.
+            .Where(e => !(e.Key.StartsWith("ConnectionStrings__")
+                          && e.Key["ConnectionStrings__".Length..].Contains('_')
+                          && environment.ContainsKey("ConnectionStrings__" + e.Key["ConnectionStrings__".Length..].Replace('_', '-'))))
+            .Select(e => (Key: SingleAddressPerService(e.Key), Value: Manifest.Resolve(e.Value)))
+            .DistinctBy(e => e.Key)
+            .ToDictionary(e => e.Key, e => e.Value);
+    }
+
+    /// <summary>
+    /// A container's settings in the cluster, without the ingredients: a password from the Secret
+    /// that only goes into another variable (<c>DB_PASSWORD</c> in <c>Password=$(DB_PASSWORD)</c>).
+    /// </summary>
+    private Dictionary<string, string> ServiceSettings(Dictionary<object, object?> container)
+    {
+        var variables = List(container, "env").Cast<Dictionary<object, object?>>().ToList();
+        var used = variables.Select(v => v.GetValueOrDefault("value") as string ?? "")
+            .SelectMany(value => Regex.Matches(value, @"\$\((\w+)\)").Select(m => m.Groups[1].Value))
+            .ToHashSet();
+        var ingredients = variables
+            .Where(v => v.ContainsKey("valueFrom") && Map(v, "valueFrom").ContainsKey("secretKeyRef") && used.Contains((string)v["name"]!))
+            .Select(v => (string)v["name"]!)
+            .ToHashSet();
+        return Cluster.Environment(container).Where(e => IsServiceSetting(e.Key) && !ingredients.Contains(e.Key)).ToDictionary();
+    }
+
+    /// <summary>The services and set-ups whose AppHost settings use that binding of the resource.</summary>
+    private HashSet<string> UsersOf(string resource, string binding) =>
+        AppHostServices.Where(s => s.Any(r => ReferencedBindings(r).Contains((resource, binding)))).Select(s => s.Key)
+            .Concat(AppHostSetups.Where(r => ReferencedBindings(r).Contains((resource, binding))))
+            .ToHashSet();
+
     /// <summary>Configuration the services read; the same exclusions as ComposeMatchesAppHostTests.</summary>
     private bool IsServiceSetting(string key) =>
         !key.StartsWith("OTEL_")
@@ -428,10 +523,13 @@ public sealed partial class KubernetesMatchesAppHostTests(ManifestFixture manife
         && !(ReferenceVariablePattern().Match(key) is { Success: true } m
              && AppHostContainers.Any(r => AppHostManifest.EnvironmentVariable(r) == m.Groups[1].Value));
 
-    /// <summary>The containers and services a resource's settings name, through connection strings: <c>inventoryapi-1</c> uses mysql, cache, messaging.</summary>
-    private HashSet<string> ReferencedResources(string resource)
+    /// <summary>
+    /// The bindings of containers and services a resource's settings name, through connection strings:
+    /// <c>uploadapi-1</c> uses mysql's tcp, cache's tcp, messaging's tcp and (the jobs console) management.
+    /// </summary>
+    private HashSet<(string Resource, string Binding)> ReferencedBindings(string resource)
     {
-        var found = new HashSet<string>();
+        var found = new HashSet<(string, string)>();
         var followed = new HashSet<string>();
         var pending = new Stack<string>(Manifest.Environment(resource).Values);
         while (pending.TryPop(out var expression))
@@ -439,25 +537,26 @@ public sealed partial class KubernetesMatchesAppHostTests(ManifestFixture manife
             foreach (Match match in ResourceReferencePattern().Matches(expression))
             {
                 var name = match.Groups[1].Value;
+                var binding = match.Groups[2].Success ? match.Groups[2].Value : null;
                 var referenced = Manifest[name];
                 switch ((string)referenced["type"]!)
                 {
-                    case "container.v0":
-                        found.Add(name);
+                    case "container.v0" when binding is not null:
+                        found.Add((name, binding));
+                        break;
+                    case "container.v0" or "value.v0" or "annotated.string" when binding is null && followed.Add(name):
+                        // {mysql.connectionString}, inventorydb, messaging-password-uri-encoded: follow what they are made of.
+                        pending.Push((string?)referenced["connectionString"] ?? (string?)referenced["value"] ?? "");
                         break;
                     case "project.v0":
-                        found.Add(ReplicaOf(name) ?? name);
-                        break;
-                    case "value.v0" or "annotated.string" when followed.Add(name):
-                        // inventorydb, messaging-password-uri-encoded: follow what they are made of.
-                        pending.Push((string?)referenced["connectionString"] ?? (string?)referenced["value"] ?? "");
+                        found.Add((ReplicaOf(name) ?? name, binding ?? "http"));
                         break;
                 }
             }
         }
 
         // Its own port (HTTP_PORTS) is not a use of itself.
-        found.Remove(ReplicaOf(resource) ?? resource);
+        found.RemoveWhere(b => b.Item1 == (ReplicaOf(resource) ?? resource));
         return found;
     }
 
@@ -528,7 +627,8 @@ public sealed partial class KubernetesMatchesAppHostTests(ManifestFixture manife
     [GeneratedRegex(@"^(.+)-(\d+)$")]
     private static partial Regex ReplicaPattern();
 
-    [GeneratedRegex(@"\{([a-z0-9-]+)\.")]
+    /// <summary><c>{messaging.bindings.management.port}</c>: messaging, management; <c>{mysql.connectionString}</c>: mysql.</summary>
+    [GeneratedRegex(@"\{([a-z0-9-]+)\.(?:bindings\.([a-z0-9-]+)\.)?")]
     private static partial Regex ResourceReferencePattern();
 
     [GeneratedRegex(@"^services__([a-z0-9-]+)__http__\d+$")]
