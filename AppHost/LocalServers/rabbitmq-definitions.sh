@@ -47,7 +47,7 @@ upload_publishes="$contracts:ImageUploaded|image-uploaded"
 upload_consumes="$upload_consumes|$contracts:ImageUploaded"
 # The jobs console (UploadApi/Operations) re-drives and purges every service's _error queue: it reads
 # them and publishes through the default exchange straight back to the queue each came from.
-upload_operates="[a-z-]+_error"
+upload_operates=".+_error"
 inventory_consumes="inventory-[a-z-]+(_error|_skipped)?|$contracts:ImageProcessed"
 inventory_publishes="$contracts:(OrderPlaced|OrderPaid|OrderCancelled|ImageDeleted)"
 

@@ -113,7 +113,7 @@ public sealed class OperationsConsoleTests(OperationsStorefront storefront, ITes
         {
             await connection.OpenAsync();
             await using var command = new MySqlCommand(
-                "UPDATE uploads SET Status = 'Failed', Reason = 'Made to fail by the test.', Variants = '[]' WHERE Id = @id", connection);
+                "UPDATE Uploads SET Status = 'Failed', Reason = 'Made to fail by the test.', Variants = '[]' WHERE Id = @id", connection);
             command.Parameters.AddWithValue("@id", upload.Id);
             Assert.Equal(1, await command.ExecuteNonQueryAsync());
         }
