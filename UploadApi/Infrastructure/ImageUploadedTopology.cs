@@ -7,7 +7,8 @@ namespace Reference.UploadApi.Infrastructure;
 /// Declares the workers' queue at start-up: RabbitMQ drops a message published to an exchange
 /// with no queue bound, so uploads made before the first worker ever started would be lost. The
 /// declarations are exactly the worker's MassTransit receive endpoint's, so it binds later without
-/// a conflict (MassTransit's <c>BindQueue</c> does not bind the message exchange, so it is not used).
+/// a conflict (MassTransit's <c>BindQueue</c> does not bind the message exchange, so it is not used);
+/// the one extra binding is the queue's straight to the message exchange (see <see cref="DeclareAsync"/>).
 /// </summary>
 public sealed class ImageUploadedTopology(IConfiguration configuration, ILogger<ImageUploadedTopology> logger) : IHostedService
 {
@@ -74,7 +75,10 @@ public sealed class ImageUploadedTopology(IConfiguration configuration, ILogger<
         await channel.ExchangeDeclareAsync(MessageExchange, ExchangeType.Fanout, durable: true, autoDelete: false, cancellationToken: cancellationToken);
         await channel.ExchangeDeclareAsync(WorkerQueue, ExchangeType.Fanout, durable: true, autoDelete: false, cancellationToken: cancellationToken);
         await channel.QueueDeclareAsync(WorkerQueue, durable: true, exclusive: false, autoDelete: false, arguments: null, cancellationToken: cancellationToken);
-        await channel.QueueBindAsync(WorkerQueue, WorkerQueue, routingKey: "", cancellationToken: cancellationToken);
         await channel.ExchangeBindAsync(destination: WorkerQueue, source: MessageExchange, routingKey: "", cancellationToken: cancellationToken);
+        // Bound straight to the message exchange too: binding it to its own exchange would take read rights on the
+        // workers' queue (a RabbitMQ permission names exchanges and queues alike). A message reaches a queue once,
+        // however many routes lead there, so the worker's binding later adds nothing twice.
+        await channel.QueueBindAsync(WorkerQueue, MessageExchange, routingKey: "", cancellationToken: cancellationToken);
     }
 }

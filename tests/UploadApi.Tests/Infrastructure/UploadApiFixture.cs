@@ -59,10 +59,9 @@ public sealed class UploadApiFixture : IAsyncLifetime
         var settings = new Dictionary<string, string?>
         {
             ["ConnectionStrings:uploaddb"] = Servers.MySqlConnectionString("uploaddb"),
-            // The service's own Redis user, so the tests prove its rights suffice. The broker's administrator, not
-            // the uploadapi user: with it, ConsumerTests' late-binding worker's fault does not reach the upload (open).
+            // The service's own Redis and broker users, so the tests prove their rights suffice.
             ["ConnectionStrings:cache"] = Servers.RedisConnectionStringFor("uploadapi"),
-            ["ConnectionStrings:messaging"] = Servers.RabbitMqConnectionString,
+            ["ConnectionStrings:messaging"] = Servers.RabbitMqConnectionStringFor("uploadapi"),
             ["MySql:ServerVersion"] = Servers.MySqlServerVersion,
             // In memory there is no one-shot set-up step (--migrate) to wait for: the replicas migrate at start.
             ["MySql:MigrateAtStart"] = "true",
