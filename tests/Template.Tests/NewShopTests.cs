@@ -85,7 +85,8 @@ public sealed partial class NewShopTests(TemplatePackage template, ITestOutputHe
         Skip.IfNot(TemplatePackage.IsTemplateRepository, NotTheTemplate);
 
         var appHost = Read("AppHost/AppHost.cs");
-        Assert.Contains($"ReplicaCount(\"ImageWorker\", {TemplatePackage.WorkerReplicas})", appHost);
+        // The fixed pool's size (Scaling:Enabled=false) lives with the elastic one.
+        Assert.Contains($"ReplicaCount(\"ImageWorker\", {TemplatePackage.WorkerReplicas})", Read("AppHost/Scaling/WorkerPool.cs"));
         Assert.Contains($"GetValue(\"Gateway:Port\", {TemplatePackage.GatewayPort})", appHost);
         Assert.Contains($"IMAGEWORKER_REPLICAS:-{TemplatePackage.WorkerReplicas}", Read("deploy/compose.yaml"));
         var readme = Read("README.md");
@@ -130,7 +131,7 @@ public sealed partial class NewShopTests(TemplatePackage template, ITestOutputHe
         Assert.True(File.Exists(Path.Combine(plain, "Gateway/wwwroot/js/admin.js")));
         Assert.Contains("<a href=\"/admin.html\">Admin</a>", File.ReadAllText(Path.Combine(plain, "Gateway/wwwroot/index.html")));
         var appHost = File.ReadAllText(Path.Combine(plain, "AppHost/AppHost.cs"));
-        Assert.Contains("ReplicaCount(\"ImageWorker\", 2)", appHost);
+        Assert.Contains("ReplicaCount(\"ImageWorker\", 2)", File.ReadAllText(Path.Combine(plain, "AppHost/Scaling/WorkerPool.cs")));
         Assert.Contains("GetValue(\"Gateway:Port\", 8080)", appHost);
         Assert.Contains("SeedDemoCatalog { get; set; } = true;", File.ReadAllText(Path.Combine(plain, "InventoryApi/InventoryOptions.cs")));
         Assert.Contains("namespace Plain.Shop.Gateway", File.ReadAllText(Path.Combine(plain, "Gateway/GatewayOptions.cs")));
