@@ -10,6 +10,7 @@ using Reference.AppHost.Scaling;
 using Reference.Tests.Storefront;
 using Reference.Tests.Support;
 using Xunit.Abstractions;
+using Reference.Scaling;
 
 namespace Reference.AppHost.Tests;
 
@@ -106,7 +107,7 @@ public sealed class ScalingTests(ITestOutputHelper output) : IAsyncLifetime
                            && e.Snapshot.State?.Text is { } s && (s == KnownResourceStates.Running || s == KnownResourceStates.Starting))
             .ToList();
 
-    private async Task<Reference.Scaling.ScalingDecision> NextDecisionAsync(DateTimeOffset? after = null)
+    private async Task<ScalingDecision> NextDecisionAsync(DateTimeOffset? after = null)
     {
         var since = after ?? DateTimeOffset.MinValue;
         return (await Poll.UntilAsync(() => Task.FromResult(Scaler.LastDecision),

@@ -9,6 +9,7 @@ using Reference.InventoryApi.Products;
 using Reference.InventoryApi.Apis;
 using StackExchange.Redis;
 using Xunit.Abstractions;
+using Reference.InventoryApi.Model;
 
 namespace Reference.InventoryApi.Tests;
 
@@ -182,7 +183,7 @@ public sealed class ProductSearchTests(InventoryFixture fixture, ITestOutputHelp
     /// up; the two queries take turns, so load from elsewhere on the machine falls on both alike.
     /// </summary>
     private static async Task<((double Milliseconds, int Count) First, (double Milliseconds, int Count) Second)> MedianAsync(
-        IQueryable<Reference.InventoryApi.Model.Product> first, IQueryable<Reference.InventoryApi.Model.Product> second)
+        IQueryable<Product> first, IQueryable<Product> second)
     {
         var times = new[] { new List<double>(), new List<double>() };
         var counts = new int[2];
