@@ -96,12 +96,13 @@ public sealed class ScalingPolicy(ScalingLimits limits)
     private (int Wanted, string? Why) Wanted(QueueReading queue, int current)
     {
         var byBacklog = (int)Math.Ceiling(queue.Jobs / limits.JobsPerWorkerTarget);
-        if (queue.Ready > 0 && queue.OldestWaiting is { } age && age > limits.OldestWaitingTarget && current + 1 > byBacklog)
+        // Never more workers than jobs: a job that waits while its worker is still starting needs no second one.
+        if (queue.Ready > 0 && queue.OldestWaiting is { } age && age > limits.OldestWaitingTarget && current + 1 > byBacklog && current < queue.Jobs)
         {
             return (current + 1, $", target {Seconds(limits.OldestWaitingTarget)}");
         }
 
-        if (queue.Jobs > 0 && queue.RecentLatency is { } latency && latency > limits.LatencyTarget && current + 1 > byBacklog)
+        if (queue.Jobs > 0 && queue.RecentLatency is { } latency && latency > limits.LatencyTarget && current + 1 > byBacklog && current < queue.Jobs)
         {
             return (current + 1, $", latency {Seconds(latency)} over target {Seconds(limits.LatencyTarget)}");
         }

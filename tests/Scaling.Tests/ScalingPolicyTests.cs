@@ -57,6 +57,17 @@ public sealed class ScalingPolicyTests
     }
 
     [Fact]
+    public void A_job_that_waits_while_its_worker_starts_gets_no_second_worker()
+    {
+        Replay(Limits, start: 0, """
+            0  1 0 0.1  1
+            2  1 0 3.0  1
+            10 1 0 11.0 1
+            20 0 1 -    1
+            """);
+    }
+
+    [Fact]
     public void The_minimum_is_kept_through_idleness_and_restored_when_below_it()
     {
         var limits = Limits with { MinWorkers = 2 };
