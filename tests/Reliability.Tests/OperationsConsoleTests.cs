@@ -20,9 +20,9 @@ namespace Reference.Reliability.Tests;
 public sealed class OperationsConsoleTests(OperationsStorefront storefront, ITestOutputHelper output)
     : IClassFixture<OperationsStorefront>, IAsyncLifetime
 {
-    private ConsoleBrowser _browser = null!;
+    private Browser _browser = null!;
 
-    public async Task InitializeAsync() => _browser = await ConsoleBrowser.LaunchAsync();
+    public async Task InitializeAsync() => _browser = await Browser.LaunchAsync();
 
     public async Task DisposeAsync() => await _browser.DisposeAsync();
 
@@ -80,7 +80,7 @@ public sealed class OperationsConsoleTests(OperationsStorefront storefront, ITes
             "() => [...document.querySelectorAll('[data-testid=worker-row][data-state=Running]')].filter(r => r.querySelector('[data-testid=worker-job]')).length >= 2",
             null, new PageWaitForFunctionOptions { Timeout = 60_000, PollingInterval = 100 });
         var bothBusyAfter = clock.Elapsed;
-        await ConsoleBrowser.ScreenshotAsync(page, "jobs-console-burst");
+        await Browser.ScreenshotAsync(page, "jobs-console-burst");
         var uploads = await burst;
         foreach (var upload in uploads)
         {
@@ -99,7 +99,7 @@ public sealed class OperationsConsoleTests(OperationsStorefront storefront, ITes
         await Assertions.Expect(page.GetByTestId("upload-counts")).ToContainTextAsync("Ready:");
         await page.WaitForFunctionAsync("() => document.getElementById('chart-latency').getAttribute('points').length > 0",
             null, new PageWaitForFunctionOptions { Timeout = 10_000 });
-        await ConsoleBrowser.ScreenshotAsync(page, "jobs-console-after-burst");
+        await Browser.ScreenshotAsync(page, "jobs-console-after-burst");
         output.WriteLine($"[ops] both workers shown holding jobs {bothBusyAfter.TotalSeconds:0.0} s into a burst of 16; the burst was Ready after {burstTook.TotalSeconds:0.0} s");
     }
 
@@ -262,7 +262,7 @@ public sealed class OperationsConsoleTests(OperationsStorefront storefront, ITes
             $"() => [...document.querySelectorAll('[data-testid=worker-row][data-name=\"{victim.Name}\"][data-state=Running]')].some(r => r.dataset.workerId !== '{victim.WorkerId}')",
             null, new PageWaitForFunctionOptions { Timeout = 60_000, PollingInterval = 200 });
         var replacedAfter = clock.Elapsed;
-        await ConsoleBrowser.ScreenshotAsync(page, "jobs-console-lost-worker");
+        await Browser.ScreenshotAsync(page, "jobs-console-lost-worker");
 
         // Its last heartbeat was at most one interval before the kill, so "lost" cannot show much before 15 s, nor long after.
         Assert.InRange(lostAfter, TimeSpan.FromSeconds(11), TimeSpan.FromSeconds(15 + 3 + 4));
@@ -292,7 +292,7 @@ public sealed class OperationsConsoleTests(OperationsStorefront storefront, ITes
         var lastWords = page.Locator($"[data-testid=worker-row][data-worker-id='{started.Source}'] [data-testid=worker-last-words]");
         await Assertions.Expect(lastWords).ToContainTextAsync(upload.ToString());
         await Assertions.Expect(lastWords).ToContainTextAsync("time budget");
-        await ConsoleBrowser.ScreenshotAsync(page, "jobs-console-hung-job");
+        await Browser.ScreenshotAsync(page, "jobs-console-hung-job");
 
         Assert.True(endedAfter <= OperationsStorefront.JobTimeBudget + TimeSpan.FromSeconds(10),
             $"The hung job ran {endedAfter.TotalSeconds:0.0} s; its budget is {OperationsStorefront.JobTimeBudget.TotalSeconds} s.");

@@ -1,7 +1,7 @@
 using Microsoft.Playwright;
 using Reference.Tests.Support;
 
-namespace Reference.AppHost.Tests;
+namespace Reference.Tests.Storefront;
 
 /// <summary>
 /// Debian's Chromium driven by Playwright (no browser download): one per test class.
@@ -30,9 +30,9 @@ public sealed class Browser : IAsyncDisposable
         return new Browser(playwright, browser);
     }
 
-    public async Task<IPage> NewPageAsync()
+    public async Task<IPage> NewPageAsync(int width = 1280, int height = 900)
     {
-        var context = await _browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 900 } });
+        var context = await _browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = width, Height = height } });
         return await context.NewPageAsync();
     }
 
