@@ -20,15 +20,13 @@ public sealed class RabbitMqQueues(HttpClient http, IOptions<OperationsOptions> 
     private Uri Amqp => new(configuration.GetConnectionString(MessagingServices.ConnectionName)
         ?? throw new InvalidOperationException($"ConnectionStrings:{MessagingServices.ConnectionName} is not set."));
 
-    public bool IsConfigured => ManagementUrl is not null;
+    public bool IsConfigured => Management is not null;
 
-    // The monitoring user's connection is the management API's URL with its credentials in it.
-    private string? ManagementUrl => (options.Value.RabbitMqManagementUrl ?? configuration.GetConnectionString(OperationsOptions.ManagementConnectionName)) is { } url
-        ? new UriBuilder(url) { UserName = "", Password = "" }.Uri.ToString()
-        : null;
+    // The monitoring user's connection string is the management API's URL with its credentials in it.
+    private Uri? Management => (options.Value.RabbitMqManagementUrl ?? configuration.GetConnectionString(OperationsOptions.ManagementConnectionName))
+        is { } url ? new Uri(url) : null;
 
-    private string? ManagementUserInfo => (options.Value.RabbitMqManagementUrl ?? configuration.GetConnectionString(OperationsOptions.ManagementConnectionName)) is { } url
-        && new Uri(url).UserInfo is { Length: > 0 } userInfo ? userInfo : null;
+    private string? ManagementUrl => Management is { } uri ? new UriBuilder(uri) { UserName = "", Password = "" }.Uri.ToString() : null;
 
     private string VirtualHost => Uri.UnescapeDataString(Amqp.AbsolutePath.Trim('/')) is { Length: > 0 } vhost ? vhost : "/";
 
@@ -132,7 +130,7 @@ public sealed class RabbitMqQueues(HttpClient http, IOptions<OperationsOptions> 
         }
 
         // Else the monitoring user in the management URL, else the service's own broker user.
-        var userInfo = (ManagementUserInfo ?? Amqp.UserInfo).Split(':', 2);
+        var userInfo = (Management?.UserInfo is { Length: > 0 } inUrl ? inUrl : Amqp.UserInfo).Split(':', 2);
         return $"{WebUtility.UrlDecode(userInfo[0])}:{(userInfo.Length > 1 ? WebUtility.UrlDecode(userInfo[1]) : "")}";
     }
 
