@@ -69,7 +69,7 @@ public sealed record UploadSummary(
     public static UploadSummary From(Upload upload, DateTimeOffset? started, DateTimeOffset now)
     {
         var created = upload.CreatedAt;
-        var finished = upload.Status is UploadStatus.Ready or UploadStatus.Failed ? upload.UpdatedAt : now;
+        var finished = upload.Status is UploadStatus.Ready or UploadStatus.Failed or UploadStatus.Deleted ? upload.UpdatedAt : now;
         return new UploadSummary(upload.Id, upload.ProductId, upload.Status.ToString(), upload.Reason, upload.Attempts, upload.Starts,
             upload.Width, upload.Height, upload.CreatedAt, upload.UpdatedAt,
             started is { } s ? Seconds(s - created) : null,
