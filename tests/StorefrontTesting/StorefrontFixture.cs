@@ -81,6 +81,13 @@ public static class StorefrontHost
             builder.CreateResourceBuilder(inventory).WithEnvironment("Inventory__SeedDemoCatalog", "true");
         }
 
+        // No dashboard runs under test, yet Aspire still points every service at its OTLP port: each exporter then
+        // retries for its 10 s timeout at every flush, and a service's stop outlasts DCP's wait for it.
+        foreach (var project in builder.Resources.OfType<ProjectResource>())
+        {
+            builder.CreateResourceBuilder(project).WithEnvironment(context => context.EnvironmentVariables.Remove("OTEL_EXPORTER_OTLP_ENDPOINT"));
+        }
+
         configure?.Invoke(builder);
         var app = await builder.BuildAsync();
         // Bounded: a server that never comes up fails the fixture instead of hanging the run.
