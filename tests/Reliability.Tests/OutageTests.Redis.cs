@@ -86,7 +86,9 @@ public sealed partial class OutageTests
                 served += read.StatusCode == HttpStatusCode.OK ? 1 : 0;
                 if (read.StatusCode != HttpStatusCode.OK)
                 {
-                    refused.Add($"{(int)read.StatusCode} at {clock.Elapsed.TotalSeconds:0.0} s");
+                    // The body says which service answered and why (a ProblemDetails title, or the gateway's own).
+                    var body = await read.Content.ReadAsStringAsync();
+                    refused.Add($"{(int)read.StatusCode} at {clock.Elapsed.TotalSeconds:0.0} s: {body[..Math.Min(body.Length, 300)]}");
                 }
                 await Task.Delay(250);
             }
