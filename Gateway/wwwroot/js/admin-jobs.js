@@ -1,20 +1,14 @@
 import { problemFrom } from './shop.js';
+import { adminKey, onKeyForm } from './admin-key.js';
 
 // The operations console: one live stream (server-sent events read with fetch, so the admin key
 // travels in a header) redraws the whole page every few seconds; buttons call the ops API.
-const keyStorage = 'reference.adminKey';
 const $ = id => document.getElementById(id);
-const adminKey = () => sessionStorage.getItem(keyStorage);
 const liveStatus = $('live-status');
 const actionStatus = $('action-status');
 let shownHistory = null;
 
-$('key-form').addEventListener('submit', e => {
-  e.preventDefault();
-  sessionStorage.setItem(keyStorage, $('admin-key').value.trim());
-  $('admin-key').value = '';
-  connect();
-});
+onKeyForm($('key-form'), $('admin-key'), () => connect());
 
 function el(tag, text, attributes = {}) {
   const node = document.createElement(tag);

@@ -1,12 +1,11 @@
 // The admin page's order desk: list orders, record a payment, cancel (the units go back on-hand).
 import { getJson, formatPrice } from './shop.js';
+import { adminKey } from './admin-key.js';
 
 const statusText = { AwaitingPayment: 'Awaiting payment', Paid: 'Paid', Cancelled: 'Cancelled' };
 const body = document.getElementById('orders-body');
 const message = document.getElementById('orders-message');
 const filter = document.getElementById('order-status');
-// The same key admin.js keeps for this tab.
-const adminKey = () => sessionStorage.getItem('reference.adminKey');
 
 async function load() {
   if (!adminKey()) {

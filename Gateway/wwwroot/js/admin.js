@@ -1,7 +1,6 @@
 import { getJson, problemFrom } from './shop.js';
+import { adminKey, forgetKey, onKeyForm } from './admin-key.js';
 
-// The key lives only for this tab (sessionStorage): closing the tab forgets it.
-const keyStorage = 'reference.adminKey';
 const $ = id => document.getElementById(id);
 
 const keyInput = $('admin-key');
@@ -15,21 +14,14 @@ const uploadReason = $('upload-reason');
 const thumbnails = $('thumbnails');
 const productLink = $('product-link');
 
-const adminKey = () => sessionStorage.getItem(keyStorage);
-
 function showKeyState() {
   keyStatus.textContent = adminKey() ? 'A key is set for this tab.' : 'Enter the admin key to create products and upload images.';
   keyStatus.dataset.state = adminKey() ? 'set' : 'missing';
 }
 
-$('key-form').addEventListener('submit', e => {
-  e.preventDefault();
-  sessionStorage.setItem(keyStorage, keyInput.value.trim());
-  keyInput.value = '';
-  showKeyState();
-});
+onKeyForm($('key-form'), keyInput, showKeyState);
 $('key-forget').addEventListener('click', () => {
-  sessionStorage.removeItem(keyStorage);
+  forgetKey();
   showKeyState();
 });
 
