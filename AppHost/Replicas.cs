@@ -8,7 +8,7 @@ namespace Reference.AppHost;
 /// <c>WithReplicas</c>: the gateway must see every replica's own address to balance across them
 /// and health-check each one, which Aspire's shared replica proxy would hide.
 /// </summary>
-public static class ReplicaExtensions
+public static class Replicas
 {
     public static int ReplicaCount(this IDistributedApplicationBuilder builder, string service, int defaultCount) =>
         Math.Max(1, builder.Configuration.GetValue($"Replicas:{service}", defaultCount));

@@ -40,7 +40,7 @@ public static class DatabaseSetup
 
         admin.Database = service.Database;
         var options = new DbContextOptionsBuilder<TContext>()
-            .UseMySql(admin.ConnectionString, ServerVersion.Parse(builder.Configuration[MySqlExtensions.ServerVersionKey] ?? MySqlExtensions.DefaultServerVersion))
+            .UseMySql(admin.ConnectionString, ServerVersion.Parse(builder.Configuration[MySqlDbContexts.ServerVersionKey] ?? MySqlDbContexts.DefaultServerVersion))
             .Options;
         await using (var db = ActivatorUtilities.CreateInstance<TContext>(host.Services, options))
         {

@@ -14,7 +14,7 @@ namespace Microsoft.Extensions.Hosting;
 /// (that package is not available here): a pooled DbContext on Pomelo from a named
 /// connection string, with retries, a health check and tracing.
 /// </summary>
-public static class MySqlExtensions
+public static class MySqlDbContexts
 {
     /// <summary>
     /// The server version Pomelo writes SQL for, read from <c>MySql:ServerVersion</c>
@@ -71,7 +71,7 @@ public static class MySqlExtensions
         CancellationToken cancellationToken = default)
         where TContext : DbContext
     {
-        var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(MySqlExtensions));
+        var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(MySqlDbContexts));
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(TimeSpan.FromMinutes(2));
         for (var attempt = 1; ; attempt++)

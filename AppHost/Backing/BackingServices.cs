@@ -6,7 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Reference.AppHost.Backing;
 
 /// <summary>MySQL, Redis and RabbitMQ as the services see them, whichever mode runs them.</summary>
-/// <param name="MySql">As root: for the databases' one-shot set-up only (<see cref="BackingServicesExtensions.AddDatabaseSetup{TProject}"/>).</param>
+/// <param name="MySql">As root: for the databases' one-shot set-up only (<see cref="BackingServiceSetup.AddDatabaseSetup{TProject}"/>).</param>
 /// <param name="InventoryDb">As InventoryApi's own user, with data rights on inventorydb only.</param>
 /// <param name="UploadDb">As UploadApi's own user, with data rights on uploaddb only.</param>
 /// <param name="Cache">As Redis's administrator: the AppHost's health check and operators, no service.</param>
@@ -34,7 +34,7 @@ public sealed record ServiceLogins(
 /// <c>ConnectionStrings__inventorydb/uploaddb/cache/messaging</c>, each with the service's own user
 /// (docs/security.md); only how the servers run differs.
 /// </summary>
-public static class BackingServicesExtensions
+public static class BackingServiceSetup
 {
     public const string ModeKey = "Backing:Mode";
     public const string DataDirectoryKey = "Backing:DataDirectory";
