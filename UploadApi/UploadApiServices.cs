@@ -41,6 +41,7 @@ public static class UploadApiServices
         builder.Services.AddSingleton<UploadFiles>();
         builder.Services.AddScoped<UploadTransitions>();
         builder.Services.AddScoped<UploadIntake>();
+        builder.Services.AddSingleton<UploadStatusCache>();
         builder.Services.AddSingleton<UploadStatusFeed>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<UploadStatusFeed>());
         // Before the sweeper, whose first publishes need the worker's queue in place.

@@ -74,10 +74,12 @@ public static class UploadsApi
     }
 
     public static async Task<Results<Ok<UploadResponse>, ProblemHttpResult>> GetUpload(
-        Guid id, UploadDbContext db, CancellationToken cancellationToken)
+        Guid id, UploadStatusCache statuses, UploadDbContext db, CancellationToken cancellationToken)
     {
-        var upload = await db.Uploads.AsNoTracking().FirstOrDefaultAsync(u => u.Id == id, cancellationToken);
-        return upload is null ? NotFound(id) : TypedResults.Ok(UploadResponse.From(upload));
+        var upload = await statuses.GetAsync(id, async ct =>
+            await db.Uploads.AsNoTracking().FirstOrDefaultAsync(u => u.Id == id, ct) is { } row ? UploadResponse.From(row) : null,
+            cancellationToken);
+        return upload is null ? NotFound(id) : TypedResults.Ok(upload);
     }
 
     public static async Task<Results<Ok<List<UploadResponse>>, ProblemHttpResult>> ListUploads(

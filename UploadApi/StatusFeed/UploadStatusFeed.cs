@@ -9,9 +9,10 @@ namespace Reference.UploadApi.StatusFeed;
 /// row publishes the upload id on one Redis channel; every replica subscribes to it and wakes
 /// the streams it serves for that upload, which then read the row themselves (so messages
 /// carry no state that could arrive out of order). Streams also re-read the row on each
-/// keep-alive, so a Redis outage delays events but never loses the final one.
+/// keep-alive, so a Redis outage delays events but never loses the final one. The same signal
+/// keeps <see cref="UploadStatusCache"/>'s answers to polls current.
 /// </summary>
-public sealed class UploadStatusFeed(IConnectionMultiplexer redis, ILogger<UploadStatusFeed> logger) : IHostedService
+public sealed class UploadStatusFeed(IConnectionMultiplexer redis, UploadStatusCache statuses, ILogger<UploadStatusFeed> logger) : IHostedService
 {
     private static readonly RedisChannel Channel = RedisChannel.Literal("uploads:status");
     private readonly ConcurrentDictionary<Guid, ConcurrentDictionary<Subscription, byte>> _watchers = new();
@@ -62,6 +63,7 @@ public sealed class UploadStatusFeed(IConnectionMultiplexer redis, ILogger<Uploa
 
     private void Wake(Guid id)
     {
+        statuses.Forget(id);
         if (_watchers.TryGetValue(id, out var watchers))
         {
             foreach (var watcher in watchers.Keys)

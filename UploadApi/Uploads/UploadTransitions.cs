@@ -11,8 +11,8 @@ namespace Reference.UploadApi.Uploads;
 /// Failed is final too, except for a late result: its variants exist and the inventory attaches
 /// every result, so the upload becomes Ready to agree with it. Every change is one conditional UPDATE whose WHERE names the states it
 /// may leave, so redelivered or late messages and several replicas can never move an upload
-/// backwards, and a repeated change affects no row. Each change that happened is announced
-/// on <see cref="UploadStatusFeed"/> for the event streams of every replica.
+/// backwards, and a repeated change affects no row. Each change a client can see is announced
+/// on <see cref="UploadStatusFeed"/> for the event streams and status answers of every replica.
 /// </summary>
 public sealed class UploadTransitions(UploadDbContext db, UploadStatusFeed feed, UploadHistory history, TimeProvider clock)
 {
@@ -94,10 +94,7 @@ public sealed class UploadTransitions(UploadDbContext db, UploadStatusFeed feed,
             .ExecuteUpdateAsync(set => set
                 .SetProperty(u => u.Attempts, u => u.Attempts + 1)
                 .SetProperty(u => u.NextAttemptAt, now + retryAfter), cancellationToken) == 1;
-        if (claimed)
-        {
-            history.Record(stuck.Id, "republished", $"attempt {stuck.Attempts + 1} by the sweeper (was {stuck.Status})");
-        }
+        await AnnounceIf(claimed, stuck.Id, "republished", $"attempt {stuck.Attempts + 1} by the sweeper (was {stuck.Status})");
 
         return claimed ? stuck.Attempts + 1 : null;
     }
@@ -110,11 +107,12 @@ public sealed class UploadTransitions(UploadDbContext db, UploadStatusFeed feed,
     public async Task GiveBackAttemptAsync(Guid id, int attempt, TimeSpan retryAfter, CancellationToken cancellationToken)
     {
         var next = Now() + retryAfter;
-        await db.Uploads
+        var changed = await db.Uploads
             .Where(u => u.Id == id && u.Attempts == attempt && (u.Status == UploadStatus.Pending || u.Status == UploadStatus.Processing))
             .ExecuteUpdateAsync(set => set
                 .SetProperty(u => u.Attempts, attempt - 1)
-                .SetProperty(u => u.NextAttemptAt, next), cancellationToken);
+                .SetProperty(u => u.NextAttemptAt, next), cancellationToken) == 1;
+        await AnnounceIf(changed, id);
     }
 
     /// <summary>Fails an upload that workers started <paramref name="maxAttempts"/> times and is still stuck.</summary>
