@@ -146,6 +146,11 @@ public static class OperationsApi
     {
         using var activity = OperationsTelemetry.Source.StartActivity("ops redrive error queue");
         activity?.SetTag("queue", queue);
+        if (!services.Queues.CanOperate)
+        {
+            return NoOperator();
+        }
+
         var moved = await services.Queues.RedriveAsync(queue, cancellationToken);
         if (moved is null)
         {
@@ -161,6 +166,11 @@ public static class OperationsApi
     {
         using var activity = OperationsTelemetry.Source.StartActivity("ops purge error queue");
         activity?.SetTag("queue", queue);
+        if (!services.Queues.CanOperate)
+        {
+            return NoOperator();
+        }
+
         var purged = await services.Queues.PurgeAsync(queue, cancellationToken);
         if (purged is null)
         {
@@ -216,6 +226,9 @@ public static class OperationsApi
             await services.Uploads.LatestAsync(null, 30, cancellationToken),
             await services.Uploads.ThroughputAsync(cancellationToken));
     }
+
+    private static ProblemHttpResult NoOperator() => Problem(StatusCodes.Status503ServiceUnavailable,
+        $"No operator broker user is configured (ConnectionStrings:{OperationsOptions.OperatorConnectionName}): the error queues cannot be touched.");
 
     private static ProblemHttpResult Problem(int status, string detail) => TypedResults.Problem(statusCode: status, detail: detail);
 }
