@@ -28,6 +28,7 @@ public static class OperationsApi
         api.MapGet("/stream", StreamSnapshots);
         api.MapPost("/workers/{id}/drain", (string id, [AsParameters] OperationsServices services) => CommandWorker(id, WorkerCommand.Drain, services));
         api.MapPost("/workers/{id}/stop", (string id, [AsParameters] OperationsServices services) => CommandWorker(id, WorkerCommand.Stop, services));
+        api.MapPost("/workers/{id}/resume", (string id, [AsParameters] OperationsServices services) => CommandWorker(id, WorkerCommand.Resume, services));
         api.MapPost("/error-queues/{queue}/redrive", RedriveErrorQueue);
         api.MapPost("/error-queues/{queue}/purge", PurgeErrorQueue);
         api.MapPost("/uploads/retry-failed", RetryAllFailed);
@@ -134,6 +135,12 @@ public static class OperationsApi
         if (worker.Lost)
         {
             return Problem(StatusCodes.Status409Conflict, $"Worker {id} has sent no heartbeat for {worker.SilentForSeconds} s: it is lost, and cannot act on a command.");
+        }
+
+        // Resume undoes a drain only: a running worker has nothing to resume, a stopping one is on its way out.
+        if (command == WorkerCommand.Resume && worker.Heartbeat.State is not ("Draining" or "Drained"))
+        {
+            return Problem(StatusCodes.Status409Conflict, $"Worker {id} is {worker.Heartbeat.State}: only a draining or drained worker can resume.");
         }
 
         await services.Workers.SendAsync(id, command);
