@@ -48,6 +48,15 @@ public sealed partial class StackOnPodmanTests
         Assert.Contains(pipeline, q => ((string)q!["name"]!).StartsWith("inventory-", StringComparison.Ordinal));
         Assert.All(pipeline, q => Assert.True((int)q!["consumers"]! > 0, $"Queue {q["name"]} has no consumer."));
 
+        // The error-queue actions log in as the operator broker user (secrets/messaging-operator): an unknown error queue is a
+        // 404 only once that login worked (without the secret it is a 503, with a wrong password a 500).
+        using (var purge = await http.PostAsync("/api/ops/error-queues/nothing-here_error/purge", null, ct))
+        {
+            var problem = await purge.Content.ReadAsStringAsync(ct);
+            Assert.True(purge.StatusCode == HttpStatusCode.NotFound, $"{purge.StatusCode}: {problem}");
+            Assert.Contains("no error queue", problem);
+        }
+
         var page = await GetJsonAsync(http, "/api/ops/uploads?state=Ready", ct);
         var upload = page["uploads"]!.AsArray().SingleOrDefault(u => (string?)u!["id"] == uploadId);
         Assert.True(upload is not null, $"Upload {uploadId} is not among the console's Ready uploads: {page.ToJsonString()}");
