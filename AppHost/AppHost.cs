@@ -37,7 +37,9 @@ var uploadApi = builder.AddReplicas<Projects.UploadApi>("uploadapi", builder.Rep
     .WithEnvironment("Uploads__MaxBytes", maxUploadBytes)
     .WithEnvironment("Storage__Root", imageStorage)
     // The jobs console reads the queues' figures as the monitoring-only broker user.
-    .WithReference(backing.MessagingMonitor, "messaging-monitor"));
+    .WithReference(backing.MessagingMonitor, "messaging-monitor")
+    // Its error-queue re-drive and purge, as the operator broker user (uploadapi's own may not touch other services' queues).
+    .WithReference(backing.MessagingOperator, "messaging-operator"));
 
 // An elastic pool (Scaling:*, AppHost/Scaling): workers start when uploads wait and stop when idle.
 // No database credential: the worker reads originals and writes variants, through its own broker and Redis users.

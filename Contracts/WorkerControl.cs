@@ -36,6 +36,9 @@ public enum WorkerCommand
 
     /// <summary>Drain, then end the process (exit code 0: a supervisor leaves it stopped).</summary>
     Stop,
+
+    /// <summary>After a drain (not a stop): take jobs again.</summary>
+    Resume,
 }
 
 /// <summary>Where the heartbeats and commands live in Redis, and how often they move.</summary>

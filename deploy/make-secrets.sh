@@ -20,7 +20,7 @@ password() { # NAME [LENGTH]: the password in DIR/NAME, made if missing (letters
 file() { printf '%s' "$2" >"$dir/$1"; }
 
 # The servers' own passwords (the AppHost's parameters of the same names).
-for name in mysql-password cache-password messaging-password messaging-monitor-password \
+for name in mysql-password cache-password messaging-password messaging-monitor-password messaging-operator-password \
   mysql-inventoryapi-password mysql-uploadapi-password; do
   password "$name" >/dev/null
 done
@@ -37,4 +37,5 @@ file mysql-admin "Server=mysql;Port=3306;User ID=root;Password=$(password mysql-
 file inventoryapi-inventorydb "Server=mysql;Port=3306;User ID=inventoryapi;Password=$(password mysql-inventoryapi-password);Database=inventorydb"
 file uploadapi-uploaddb "Server=mysql;Port=3306;User ID=uploadapi;Password=$(password mysql-uploadapi-password);Database=uploaddb"
 file messaging-monitor "http://monitor:$(password messaging-monitor-password)@messaging:15672/"
+file messaging-operator "amqp://operator:$(password messaging-operator-password)@messaging:5672"
 echo "Secrets in $dir"

@@ -12,6 +12,7 @@ namespace Reference.AppHost.Backing;
 /// <param name="Cache">As Redis's administrator: the AppHost's health check and operators, no service.</param>
 /// <param name="Messaging">As RabbitMQ's administrator: the AppHost's health check and operators, no service.</param>
 /// <param name="MessagingMonitor">The management API as the monitoring-only user, for an operations console.</param>
+/// <param name="MessagingOperator">AMQP as the operator user: take from and purge the _error queues, publish through the default exchange.</param>
 /// <param name="Logins">Each service's own Redis and RabbitMQ users (<see cref="ServiceLogins"/>), by service name.</param>
 public sealed record BackingServices(
     BackingMode Mode,
@@ -21,6 +22,7 @@ public sealed record BackingServices(
     IResourceBuilder<IResourceWithConnectionString> Cache,
     IResourceBuilder<IResourceWithConnectionString> Messaging,
     IResourceBuilder<IResourceWithConnectionString> MessagingMonitor,
+    IResourceBuilder<IResourceWithConnectionString> MessagingOperator,
     IReadOnlyDictionary<string, ServiceLogins> Logins,
     string MySqlServerVersion);
 
@@ -56,6 +58,7 @@ public static class BackingServiceSetup
             MessagingUser: builder.AddParameter("messaging-user", "storefront"),
             MessagingAdmin: Secret(builder, "messaging-password"),
             MessagingMonitor: Secret(builder, "messaging-monitor-password"),
+            MessagingOperator: Secret(builder, "messaging-operator-password"),
             InventoryDb: Secret(builder, "mysql-inventoryapi-password"),
             UploadDb: Secret(builder, "mysql-uploadapi-password"),
             Cache: Services.ToDictionary(s => s, s => Secret(builder, $"cache-{s}-password")),
@@ -108,6 +111,7 @@ public static class BackingServiceSetup
         IResourceBuilder<ParameterResource> MessagingUser,
         IResourceBuilder<ParameterResource> MessagingAdmin,
         IResourceBuilder<ParameterResource> MessagingMonitor,
+        IResourceBuilder<ParameterResource> MessagingOperator,
         IResourceBuilder<ParameterResource> InventoryDb,
         IResourceBuilder<ParameterResource> UploadDb,
         IReadOnlyDictionary<string, IResourceBuilder<ParameterResource>> Cache,
@@ -232,7 +236,8 @@ public static class BackingServiceSetup
         messaging
             .WithEnvironment("RABBITMQ_USER", passwords.MessagingUser)
             .WithEnvironment("RABBITMQ_PASSWORD", passwords.MessagingAdmin)
-            .WithEnvironment("RABBITMQ_MONITOR_PASSWORD", passwords.MessagingMonitor);
+            .WithEnvironment("RABBITMQ_MONITOR_PASSWORD", passwords.MessagingMonitor)
+            .WithEnvironment("RABBITMQ_OPERATOR_PASSWORD", passwords.MessagingOperator);
         foreach (var (service, password) in passwords.Messaging)
         {
             messaging.WithEnvironment($"RABBITMQ_{service.ToUpperInvariant()}_PASSWORD", password);
@@ -270,9 +275,13 @@ public static class BackingServiceSetup
         var monitor = AddLogin(builder, messaging.Resource, "messaging-monitor", ReferenceExpression.Create(
             $"http://monitor:{passwords.MessagingMonitor.Resource}@{management.Property(EndpointProperty.Host)}:{management.Property(EndpointProperty.Port)}/"),
             healthCheck: null);
+        // The jobs console's error-queue actions as `operator` (read on _error queues, write on the default exchange only).
+        var @operator = AddLogin(builder, messaging.Resource, "messaging-operator", ReferenceExpression.Create(
+            $"amqp://operator:{passwords.MessagingOperator.Resource}@{messagingEndpoint.Property(EndpointProperty.Host)}:{messagingEndpoint.Property(EndpointProperty.Port)}"),
+            BackingHealthChecks.AddRabbitMq);
 
         return new BackingServices(mode, mysql.AsConnectionString(), inventoryDb, uploadDb, cache.AsConnectionString(), messaging.AsConnectionString(),
-            monitor, logins, mySqlServerVersion);
+            monitor, @operator, logins, mySqlServerVersion);
     }
 
     private static IResourceBuilder<LocalServerResource> AddLocalServer(

@@ -11,6 +11,9 @@
 # (docs/security.md): its receive endpoints (queue, exchange of the same name, _error and _skipped)
 # and the message-type exchanges (Reference.Contracts:<Message>) it publishes or consumes.
 # `monitor` (tag monitoring) reads the queues' figures through the management API and touches nothing.
+# `operator` is the jobs console's hand on the _error queues (UploadApi/Operations): it reads (takes and
+# purges) every service's _error queue and publishes only through the default exchange, which routes
+# by queue name, straight back to the queue a message failed in. It can declare, bind or delete nothing.
 set -eu
 output=$1
 secret() { # NAME: the value of $NAME, or of the file named by ${NAME}_FILE
@@ -45,9 +48,6 @@ upload_consumes="upload-api-[a-z-]+(_error|_skipped)?|$contracts:(ImageProcessin
 # read it; binding it to the ImageUploaded exchange takes read on that exchange (not on any queue).
 upload_publishes="$contracts:ImageUploaded|image-uploaded"
 upload_consumes="$upload_consumes|$contracts:ImageUploaded"
-# The jobs console (UploadApi/Operations) re-drives and purges every service's _error queue: it reads
-# them and publishes through the default exchange straight back to the queue each came from.
-upload_operates=".+_error"
 inventory_consumes="inventory-[a-z-]+(_error|_skipped)?|$contracts:ImageProcessed"
 inventory_publishes="$contracts:(OrderPlaced|OrderPaid|OrderCancelled|ImageDeleted)"
 
@@ -57,10 +57,11 @@ add "${RABBITMQ_USER:?RABBITMQ_USER is not set}" RABBITMQ_PASSWORD administrator
 add imageworker RABBITMQ_IMAGEWORKER_PASSWORD "" \
   "^($worker_consumes|$worker_publishes)\$" "^($worker_consumes|$worker_publishes)\$" "^($worker_consumes)\$"
 add uploadapi RABBITMQ_UPLOADAPI_PASSWORD "" \
-  "^($upload_consumes|$upload_publishes)\$" "^($upload_consumes|$upload_publishes|amq\\.default)\$" "^($upload_consumes|$upload_operates)\$"
+  "^($upload_consumes|$upload_publishes)\$" "^($upload_consumes|$upload_publishes)\$" "^($upload_consumes)\$"
 add inventoryapi RABBITMQ_INVENTORYAPI_PASSWORD "" \
   "^($inventory_consumes|$inventory_publishes)\$" "^($inventory_consumes|$inventory_publishes)\$" "^($inventory_consumes)\$"
 add monitor RABBITMQ_MONITOR_PASSWORD monitoring '^$' '^$' '^$'
+add operator RABBITMQ_OPERATOR_PASSWORD "" '^$' '^amq\\.default$' '^.+_error$'
 
 cat >"$output" <<JSON
 {

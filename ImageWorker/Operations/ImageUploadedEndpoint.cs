@@ -9,6 +9,7 @@ namespace Reference.ImageWorker.Operations;
 /// worker keeps its handle and can drain: stopping the endpoint cancels its RabbitMQ consumer, so the broker
 /// sends it nothing more, while the jobs it holds finish. A job it received but had not started when
 /// the drain began waits for the stop and goes back to the queue unacknowledged, to another worker.
+/// A resume connects the endpoint again (MassTransit removes a stopped one from the bus, so the name is free).
 /// </summary>
 public sealed class ImageUploadedEndpoint(
     IReceiveEndpointConnector connector, WorkerJobs jobs, WorkerDrain drain, ILogger<ImageUploadedEndpoint> logger) : IHostedService
@@ -21,13 +22,9 @@ public sealed class ImageUploadedEndpoint(
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         // After MassTransit's own hosted service: the bus exists (and, where the host waits for it, runs).
-        _handle = connector.ConnectReceiveEndpoint(MessageEndpoints.ImageUploadedQueue, (context, endpoint) =>
-        {
-            endpoint.ConcurrentMessageLimit = ImageUploadedConsumerDefinition.ConcurrentJobs;
-            endpoint.ConfigureConsumer<ImageUploadedConsumer>(context);
-        });
+        var handle = _handle = Connect();
         // Normally ready at once; with the broker away the worker starts anyway and the bus keeps trying.
-        await Task.WhenAny(_handle.Ready, Task.Delay(TimeSpan.FromSeconds(10), cancellationToken));
+        await Task.WhenAny(handle.Ready, Task.Delay(TimeSpan.FromSeconds(10), cancellationToken));
         logger.LogInformation("Worker {WorkerId} takes jobs from {Queue}.", jobs.Identity.WorkerId, MessageEndpoints.ImageUploadedQueue);
     }
 
@@ -47,6 +44,50 @@ public sealed class ImageUploadedEndpoint(
             return _drain;
         }
     }
+
+    /// <summary>
+    /// Takes jobs again after a drain: once the drain has finished (its endpoint stopped), connects the endpoint anew.
+    /// False when this worker was not draining (or another resume came first).
+    /// </summary>
+    public async Task<bool> ResumeAsync()
+    {
+        Task? draining;
+        lock (drain)
+        {
+            draining = _drain;
+        }
+
+        if (draining is null)
+        {
+            return false;
+        }
+
+        // A drain still under way ends first: the old endpoint's stop must not race the new one's start.
+        await draining;
+        HostReceiveEndpointHandle handle;
+        lock (drain)
+        {
+            if (_drain != draining)
+            {
+                return false;
+            }
+
+            _drain = null;
+            drain.End();
+            handle = _handle = Connect();
+        }
+
+        await Task.WhenAny(handle.Ready, Task.Delay(TimeSpan.FromSeconds(10)));
+        logger.LogWarning("Worker {WorkerId} resumed: it takes jobs from {Queue} again.", jobs.Identity.WorkerId, MessageEndpoints.ImageUploadedQueue);
+        return true;
+    }
+
+    private HostReceiveEndpointHandle Connect() =>
+        connector.ConnectReceiveEndpoint(MessageEndpoints.ImageUploadedQueue, (context, endpoint) =>
+        {
+            endpoint.ConcurrentMessageLimit = ImageUploadedConsumerDefinition.ConcurrentJobs;
+            endpoint.ConfigureConsumer<ImageUploadedConsumer>(context);
+        });
 
     private async Task StopEndpointAsync()
     {

@@ -1,11 +1,13 @@
 namespace Reference.ImageWorker.Operations;
 
-/// <summary>Set once this worker is asked to drain: a job received but not yet started then waits to be handed back.</summary>
+/// <summary>Set while this worker drains or is drained: a job received but not yet started then waits to be handed back. A resume clears it.</summary>
 public sealed class WorkerDrain
 {
-    private readonly TaskCompletionSource _begun = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private volatile bool _draining;
 
-    public bool IsDraining => _begun.Task.IsCompleted;
+    public bool IsDraining => _draining;
 
-    public void Begin() => _begun.TrySetResult();
+    public void Begin() => _draining = true;
+
+    public void End() => _draining = false;
 }

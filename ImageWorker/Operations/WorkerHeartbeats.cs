@@ -8,7 +8,7 @@ namespace Reference.ImageWorker.Operations;
 /// <summary>
 /// Tells the operations console what this worker does, every <see cref="WorkerControl.HeartbeatInterval"/>, in Redis
 /// (so the console's restarts lose nothing), and acts on the command an operator or a scheduler left for it
-/// (<see cref="WorkerControl.CommandKey"/>): drain, or drain and stop.
+/// (<see cref="WorkerControl.CommandKey"/>): drain, drain and stop, or resume after a drain.
 /// </summary>
 public sealed class WorkerHeartbeats(
     WorkerJobs jobs,
@@ -65,6 +65,23 @@ public sealed class WorkerHeartbeats(
         using var activity = Tracing.StartActivity($"worker {order}");
         activity?.SetTag("worker.id", jobs.Identity.WorkerId);
         logger.LogWarning("Worker {WorkerId} was told to {Command}.", jobs.Identity.WorkerId, order);
+        if (order == WorkerCommand.Resume)
+        {
+            if (_stopping)
+            {
+                // The process is on its way out; a replacement, not this one, takes jobs again.
+                logger.LogWarning("Worker {WorkerId} is stopping and cannot resume.", jobs.Identity.WorkerId);
+            }
+            else
+            {
+                _ = endpoint.ResumeAsync().ContinueWith(
+                    t => logger.LogError(t.Exception, "Worker {WorkerId} could not resume.", jobs.Identity.WorkerId),
+                    CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+            }
+
+            return;
+        }
+
         var drained = endpoint.DrainAsync();
         if (order == WorkerCommand.Stop && !_stopping)
         {

@@ -28,6 +28,7 @@ public static class OperationsApi
         api.MapGet("/stream", StreamSnapshots);
         api.MapPost("/workers/{id}/drain", (string id, [AsParameters] OperationsServices services) => CommandWorker(id, WorkerCommand.Drain, services));
         api.MapPost("/workers/{id}/stop", (string id, [AsParameters] OperationsServices services) => CommandWorker(id, WorkerCommand.Stop, services));
+        api.MapPost("/workers/{id}/resume", (string id, [AsParameters] OperationsServices services) => CommandWorker(id, WorkerCommand.Resume, services));
         api.MapPost("/error-queues/{queue}/redrive", RedriveErrorQueue);
         api.MapPost("/error-queues/{queue}/purge", PurgeErrorQueue);
         api.MapPost("/uploads/retry-failed", RetryAllFailed);
@@ -136,6 +137,12 @@ public static class OperationsApi
             return Problem(StatusCodes.Status409Conflict, $"Worker {id} has sent no heartbeat for {worker.SilentForSeconds} s: it is lost, and cannot act on a command.");
         }
 
+        // Resume undoes a drain only: a running worker has nothing to resume, a stopping one is on its way out.
+        if (command == WorkerCommand.Resume && worker.Heartbeat.State is not ("Draining" or "Drained"))
+        {
+            return Problem(StatusCodes.Status409Conflict, $"Worker {id} is {worker.Heartbeat.State}: only a draining or drained worker can resume.");
+        }
+
         await services.Workers.SendAsync(id, command);
         services.Logger.LogWarning("An operator told worker {WorkerId} to {Command}.", id, command);
         return TypedResults.Accepted("/api/ops/workers", worker);
@@ -146,6 +153,11 @@ public static class OperationsApi
     {
         using var activity = OperationsTelemetry.Source.StartActivity("ops redrive error queue");
         activity?.SetTag("queue", queue);
+        if (!services.Queues.CanOperate)
+        {
+            return NoOperator();
+        }
+
         var moved = await services.Queues.RedriveAsync(queue, cancellationToken);
         if (moved is null)
         {
@@ -161,6 +173,11 @@ public static class OperationsApi
     {
         using var activity = OperationsTelemetry.Source.StartActivity("ops purge error queue");
         activity?.SetTag("queue", queue);
+        if (!services.Queues.CanOperate)
+        {
+            return NoOperator();
+        }
+
         var purged = await services.Queues.PurgeAsync(queue, cancellationToken);
         if (purged is null)
         {
@@ -216,6 +233,9 @@ public static class OperationsApi
             await services.Uploads.LatestAsync(null, 30, cancellationToken),
             await services.Uploads.ThroughputAsync(cancellationToken));
     }
+
+    private static ProblemHttpResult NoOperator() => Problem(StatusCodes.Status503ServiceUnavailable,
+        $"No operator broker user is configured (ConnectionStrings:{OperationsOptions.OperatorConnectionName}): the error queues cannot be touched.");
 
     private static ProblemHttpResult Problem(int status, string detail) => TypedResults.Problem(statusCode: status, detail: detail);
 }

@@ -10,6 +10,9 @@ public sealed class OperationsOptions
     public const string Section = "Operations";
     public const string ManagementConnectionName = "messaging-monitor";
 
+    /// <summary>The broker user of the <c>_error</c> queues' re-drive and purge (<c>operator</c>), as an AMQP URI.</summary>
+    public const string OperatorConnectionName = "messaging-operator";
+
     /// <summary>e.g. <c>http://127.0.0.1:15672</c>; without it the console shows no queues (everything else works).</summary>
     public string? RabbitMqManagementUrl { get; set; }
 

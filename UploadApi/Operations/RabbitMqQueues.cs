@@ -10,8 +10,9 @@ namespace Reference.UploadApi.Operations;
 /// <summary>
 /// The pipeline's queues as RabbitMQ's management API reports them (depths, consumers, rates, the age of the
 /// oldest waiting message), and the two things an operator does to an <c>_error</c> queue: move its
-/// messages back to the queue they failed in, or drop them. Reads go over HTTP; moves and purges over AMQP,
-/// one message at a time and acknowledged only once republished, so a failure halfway loses nothing.
+/// messages back to the queue they failed in, or drop them. Reads go over HTTP as the monitoring user; moves
+/// and purges over AMQP as the operator user, one message at a time and acknowledged only once republished,
+/// so a failure halfway loses nothing.
 /// </summary>
 public sealed class RabbitMqQueues(HttpClient http, IOptions<OperationsOptions> options, IConfiguration configuration, TimeProvider clock)
 {
@@ -21,6 +22,14 @@ public sealed class RabbitMqQueues(HttpClient http, IOptions<OperationsOptions> 
         ?? throw new InvalidOperationException($"ConnectionStrings:{MessagingServices.ConnectionName} is not set."));
 
     public bool IsConfigured => Management is not null;
+
+    /// <summary>Whether the operator broker user, the only one allowed to take from or purge an <c>_error</c> queue, is configured.</summary>
+    public bool CanOperate => configuration.GetConnectionString(OperationsOptions.OperatorConnectionName) is { Length: > 0 };
+
+    // The error-queue actions run as `operator` (AppHost/LocalServers/rabbitmq-definitions.sh): read on the _error
+    // queues and write on the default exchange only. UploadApi's own user has neither.
+    private Uri Operator => new(configuration.GetConnectionString(OperationsOptions.OperatorConnectionName)
+        ?? throw new InvalidOperationException($"ConnectionStrings:{OperationsOptions.OperatorConnectionName} is not set."));
 
     // The monitoring user's connection string is the management API's URL with its credentials in it.
     private Uri? Management => (options.Value.RabbitMqManagementUrl ?? configuration.GetConnectionString(OperationsOptions.ManagementConnectionName))
@@ -70,7 +79,7 @@ public sealed class RabbitMqQueues(HttpClient http, IOptions<OperationsOptions> 
         }
 
         var source = errorQueue[..^ErrorSuffix.Length];
-        await using var connection = await new ConnectionFactory { Uri = Amqp, ClientProvidedName = "uploadapi-ops" }.CreateConnectionAsync(cancellationToken);
+        await using var connection = await new ConnectionFactory { Uri = Operator, ClientProvidedName = "uploadapi-ops" }.CreateConnectionAsync(cancellationToken);
         if (!await ExistsAsync(connection, errorQueue, cancellationToken) || !await ExistsAsync(connection, source, cancellationToken))
         {
             return null;
@@ -97,7 +106,7 @@ public sealed class RabbitMqQueues(HttpClient http, IOptions<OperationsOptions> 
             return null;
         }
 
-        await using var connection = await new ConnectionFactory { Uri = Amqp, ClientProvidedName = "uploadapi-ops" }.CreateConnectionAsync(cancellationToken);
+        await using var connection = await new ConnectionFactory { Uri = Operator, ClientProvidedName = "uploadapi-ops" }.CreateConnectionAsync(cancellationToken);
         if (!await ExistsAsync(connection, errorQueue, cancellationToken))
         {
             return null;

@@ -16,7 +16,7 @@ namespace Reference.Deploy.Tests;
 /// test's env file), a photo uploaded through the gateway, and everything still there after
 /// the stack is taken down and brought up again. docs/deploy-vds.md ("Proven here") says how podman is set up.
 /// </summary>
-public sealed class StackOnPodmanTests(ITestOutputHelper output)
+public sealed partial class StackOnPodmanTests(ITestOutputHelper output)
 {
     private const string Photo = "kite-2560x1600.jpg";
 
@@ -86,6 +86,11 @@ public sealed class StackOnPodmanTests(ITestOutputHelper output)
             var productId = await phases.RunAsync("create a product through the gateway", () => CreateProductAsync(http, ct));
             var uploadId = await phases.RunAsync("upload a photo until Ready", () => UploadUntilReadyAsync(http, productId, ct));
             await phases.RunAsync("product shows the photo", () => AssertProductHasPhotoAsync(http, productId, uploadId, ct));
+            var workers = await phases.RunAsync("console: workers, queues and the upload",
+                () => AssertConsoleSeesTheStackAsync(output, http, uploadId, ComposeFile.Load(variables).Services["imageworker"].Scale, ct));
+            await phases.RunAsync("console: drain a worker, the next upload goes to the other",
+                () => AssertDrainedWorkerTakesNothingAsync(output, http, productId, workers, ct));
+            await phases.RunAsync("console: resume the drained worker", () => AssertResumedWorkerTakesJobsAsync(output, http, workers, ct));
 
             await phases.RunAsync("compose down (volumes kept)", () => stack.DownAsync(volumes: false, ct));
             await phases.RunAsync("compose up again", () => stack.UpAsync(ct));

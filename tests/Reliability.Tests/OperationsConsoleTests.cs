@@ -43,6 +43,9 @@ public sealed class OperationsConsoleTests(OperationsStorefront storefront, ITes
         await ExpectProblemAsync(ops.SendAsync(HttpMethod.Get, $"/api/ops/uploads/{unknown}"), HttpStatusCode.NotFound);
         await ExpectProblemAsync(ops.SendAsync(HttpMethod.Post, "/api/ops/workers/nobody.nowhere.1/drain"), HttpStatusCode.NotFound);
         await ExpectProblemAsync(ops.SendAsync(HttpMethod.Post, "/api/ops/workers/nobody.nowhere.1/stop"), HttpStatusCode.NotFound);
+        await ExpectProblemAsync(ops.SendAsync(HttpMethod.Post, "/api/ops/workers/nobody.nowhere.1/resume"), HttpStatusCode.NotFound);
+        // Only a drained (or draining) worker resumes.
+        await ExpectProblemAsync(ops.SendAsync(HttpMethod.Post, $"/api/ops/workers/{workers[0].Heartbeat.WorkerId}/resume"), HttpStatusCode.Conflict, "Running");
         await ExpectProblemAsync(ops.SendAsync(HttpMethod.Post, "/api/ops/error-queues/nothing_error/redrive"), HttpStatusCode.NotFound);
         await ExpectProblemAsync(ops.SendAsync(HttpMethod.Post, "/api/ops/error-queues/nothing_error/purge"), HttpStatusCode.NotFound);
         // The work queue itself is no error queue: it can be neither purged nor re-driven from here.
@@ -52,6 +55,7 @@ public sealed class OperationsConsoleTests(OperationsStorefront storefront, ITes
                  {
                      (HttpMethod.Get, "/api/ops/workers"), (HttpMethod.Get, "/api/ops/queues"), (HttpMethod.Get, "/api/ops/stream"),
                      (HttpMethod.Post, $"/api/uploads/{ready.Id}/retry"), (HttpMethod.Post, $"/api/ops/workers/{workers[0].Heartbeat.WorkerId}/drain"),
+                     (HttpMethod.Post, $"/api/ops/workers/{workers[0].Heartbeat.WorkerId}/resume"),
                      (HttpMethod.Post, "/api/ops/error-queues/image-uploaded_error/purge"),
                  })
         {
@@ -174,6 +178,8 @@ public sealed class OperationsConsoleTests(OperationsStorefront storefront, ITes
         Assert.Equal(0u, await channel.MessageCountAsync(source + "_error"));
 
         await channel.BasicPublishAsync("", source + "_error", System.Text.Encoding.UTF8.GetBytes("one more"));
+        // A publish without confirms is routed a moment later (seen: not yet counted at once, counted 0.5 s on): the purge waits for it.
+        await Poll.UntilAsync(() => channel.MessageCountAsync(source + "_error"), count => count == 1, TimeSpan.FromSeconds(10));
         using (var purged = await ops.SendAsync(HttpMethod.Post, $"/api/ops/error-queues/{source}_error/purge"))
         {
             Assert.Equal(HttpStatusCode.OK, purged.StatusCode);
@@ -238,8 +244,16 @@ public sealed class OperationsConsoleTests(OperationsStorefront storefront, ITes
         output.WriteLine($"[ops] drain seen in {drainSeenAfter.TotalSeconds:0.0} s; the drained worker finished {heldAtDrain.Count} running jobs and started " +
                          $"{startsByDrained.Count} of 20 in all, the other {startsByOthers}; all 20 Ready");
 
-        // Back to two workers for the next tests: killed, the supervisor restarts it (a stop through DCP can lose track of it, microsoft/aspire#11046).
-        Faults.Kill(storefront.App, drained.Heartbeat.Name);
+        // Back to two workers for the next tests, from the page: Resume connects the drained worker to its queue again.
+        var page = await _browser.OpenConsoleAsync(Gateway, OperationsStorefront.AdminKey);
+        var row = page.Locator($"[data-testid=worker-row][data-worker-id='{drained.Heartbeat.WorkerId}']");
+        await Assertions.Expect(row).ToHaveAttributeAsync("data-state", "Drained");
+        clock.Restart();
+        await row.GetByTestId("worker-resume").ClickAsync();
+        await Assertions.Expect(page.GetByTestId("action-status")).ToHaveAttributeAsync("data-state", "done");
+        await Assertions.Expect(page.Locator($"[data-testid=worker-row][data-worker-id='{drained.Heartbeat.WorkerId}'][data-state=Running]"))
+            .ToBeVisibleAsync(new LocatorAssertionsToBeVisibleOptions { Timeout = 15_000 });
+        output.WriteLine($"[ops] the drained worker resumed from the page: Running {clock.Elapsed.TotalSeconds:0.0} s after the click");
         await WaitForLiveWorkersAsync(ops, 2);
     }
 

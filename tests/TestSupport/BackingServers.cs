@@ -59,7 +59,7 @@ public sealed class BackingServers : IAsyncLifetime
     /// <summary>As <paramref name="service"/>'s own Redis user (AppHost/LocalServers/redis.sh).</summary>
     public string RedisConnectionStringFor(string service) => $"127.0.0.1:{_redisPort},user={service},password={ServicePassword("redis", service)}";
 
-    /// <summary>As <paramref name="service"/>'s own RabbitMQ user, or <c>monitor</c> (AppHost/LocalServers/rabbitmq-definitions.sh).</summary>
+    /// <summary>As <paramref name="service"/>'s own RabbitMQ user, or <c>monitor</c> or <c>operator</c> (AppHost/LocalServers/rabbitmq-definitions.sh).</summary>
     public string RabbitMqConnectionStringFor(string service) => $"amqp://{service}:{ServicePassword("rabbitmq", service)}@127.0.0.1:{_rabbitPort}/";
 
     /// <summary>As root, for a set-up step: <c>ConnectionStrings:mysql-admin</c>.</summary>
@@ -74,7 +74,7 @@ public sealed class BackingServers : IAsyncLifetime
 
     /// <summary>Every password the servers were given, to look for where none may show.</summary>
     public static IReadOnlyList<string> Passwords =>
-        [MySqlPassword, RedisPassword, RabbitPassword, ServicePassword("rabbitmq", "monitor"),
+        [MySqlPassword, RedisPassword, RabbitPassword, ServicePassword("rabbitmq", "monitor"), ServicePassword("rabbitmq", "operator"),
          .. Services.SelectMany(s => new[] { ServicePassword("redis", s), ServicePassword("rabbitmq", s), ServicePassword("mysql", s) })];
 
     private static string ServicePassword(string server, string service) => $"test-{server}-{service}-pw";
@@ -131,6 +131,7 @@ public sealed class BackingServers : IAsyncLifetime
         start.Environment["RABBITMQ_USER"] = RabbitUser;
         start.Environment["RABBITMQ_PASSWORD"] = RabbitPassword;
         start.Environment["RABBITMQ_MONITOR_PASSWORD"] = ServicePassword("rabbitmq", "monitor");
+        start.Environment["RABBITMQ_OPERATOR_PASSWORD"] = ServicePassword("rabbitmq", "operator");
         start.Environment["REDIS_MAXMEMORY"] = RedisMaxMemory;
         foreach (var service in Services)
         {

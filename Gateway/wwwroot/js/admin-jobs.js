@@ -96,6 +96,9 @@ function showWorkers(workers) {
     if (!lost && w.state === 'Running') {
       actions.append(button('Drain', 'worker-drain', () => act(`/api/ops/workers/${encodeURIComponent(w.workerId)}/drain`, `${w.name} drains.`)));
     }
+    if (!lost && (w.state === 'Draining' || w.state === 'Drained')) {
+      actions.append(button('Resume', 'worker-resume', () => act(`/api/ops/workers/${encodeURIComponent(w.workerId)}/resume`, `${w.name} takes jobs again.`)));
+    }
     if (!lost && w.state !== 'Stopping') {
       actions.append(' ', button('Stop', 'worker-stop', () => act(`/api/ops/workers/${encodeURIComponent(w.workerId)}/stop`, `${w.name} stops once its jobs are done.`)));
     }

@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text;
 using Reference.Tests.Support;
 using Xunit.Abstractions;
 
@@ -13,6 +15,13 @@ namespace Reference.Deploy.Tests.Support;
 public sealed class PodmanHost : IAsyncDisposable
 {
     public const string ImagePrefix = "localhost/storefront-test/";
+
+    /// <summary>
+    /// Names this checkout (worktree) so two running the test at once share only podman's image store:
+    /// each has its own API socket, build folders and service image tag.
+    /// </summary>
+    public static readonly string CheckoutId =
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(RepoPaths.Root)))[..8];
 
     // netavark and aardvark-dns by name: they are only recommended, and podman without them falls
     // back to CNI with no DNS, where the services cannot find "mysql" or "cache" by name.
@@ -54,7 +63,7 @@ public sealed class PodmanHost : IAsyncDisposable
             await InstallAsync(shell, cancellationToken);
         }
 
-        var directory = Path.Combine(Path.GetTempPath(), "reference-storefront-deploy-tests");
+        var directory = Path.Combine(Path.GetTempPath(), "reference-storefront-deploy-tests-" + CheckoutId);
         System.IO.Directory.CreateDirectory(directory);
         // runc, and explicit ulimits: with the defaults, crun fails here with "setrlimit
         // RLIMIT_NOFILE: Operation not permitted" and then "cgroups in hybrid mode not supported".

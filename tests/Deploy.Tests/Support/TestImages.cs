@@ -15,7 +15,7 @@ public sealed class TestImages(PodmanHost podman)
 {
     public const string BaseImage = PodmanHost.ImagePrefix + "debian:bookworm";
 
-    public const string ServiceTag = "e2e";
+    public static readonly string ServiceTag = "e2e-" + PodmanHost.CheckoutId;
 
     private const string ServiceLabel = "org.reference-storefront.test=service";
 

@@ -54,6 +54,43 @@ public sealed class WorkerDrainTests(MessagingServers messaging, ITestOutputHelp
         output.WriteLine($"[drain] drained {drainedAfter.TotalSeconds:0.0} s after the command; stopped {stoppedAfter.TotalSeconds:0.0} s after SIGTERM");
     }
 
+    [Fact]
+    public async Task A_resumed_worker_takes_jobs_again_starting_with_the_one_that_waited_while_it_was_drained()
+    {
+        using var process = StartWorkerProcess();
+        try
+        {
+            var workerId = $"drain-test.{Environment.MachineName}.{process.Id}";
+            await HeartbeatAsync(workerId, h => h.State == "Running");
+            await Redis().StringSetAsync(WorkerControl.CommandKey(workerId), nameof(WorkerCommand.Drain));
+            await HeartbeatAsync(workerId, h => h.State == "Drained");
+
+            var waiting = Job("kite-2560x1600.jpg");
+            await _events.Bus.Publish(waiting);
+            await Task.Delay(TimeSpan.FromSeconds(4));
+            Assert.Empty(_events.Of<ImageProcessingStarted>(e => e.UploadId == waiting.UploadId));
+
+            await Redis().StringSetAsync(WorkerControl.CommandKey(workerId), nameof(WorkerCommand.Resume));
+            var clock = Stopwatch.StartNew();
+            await HeartbeatAsync(workerId, h => h.State == "Running");
+            var runningAfter = clock.Elapsed;
+            await _events.WaitForAsync<ImageProcessed>(e => e.UploadId == waiting.UploadId);
+            var processedAfter = clock.Elapsed;
+            // The only worker there is took it: the resumed one, whose count says so.
+            await HeartbeatAsync(workerId, h => h.Done == 1 && h.Jobs.Count == 0);
+
+            // And it can be drained again, as the first time.
+            await Redis().StringSetAsync(WorkerControl.CommandKey(workerId), nameof(WorkerCommand.Drain));
+            await HeartbeatAsync(workerId, h => h.State == "Drained");
+            output.WriteLine($"[resume] Running {runningAfter.TotalSeconds:0.0} s after the command; the waiting job processed {processedAfter.TotalSeconds:0.0} s after it");
+        }
+        finally
+        {
+            Process.Start("kill", ["-TERM", process.Id.ToString()])!.WaitForExit();
+            process.WaitForExit(TimeSpan.FromSeconds(10));
+        }
+    }
+
     public async Task DisposeAsync()
     {
         await _events.DisposeAsync();
