@@ -64,7 +64,7 @@ var gateway = builder.AddProject<Projects.Gateway>("gateway", launchProfileName:
 // The jobs console's actions on the dashboard (AppHost/Operations).
 foreach (var worker in imageWorkers)
 {
-    worker.WithDrainCommand(gateway, adminKey);
+    worker.WithDrainCommands(gateway, adminKey);
 }
 
 uploadApi[0].WithRetryFailedCommand(gateway, adminKey);

@@ -1,5 +1,8 @@
 using System.Diagnostics;
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
+using Microsoft.Extensions.DependencyInjection;
 using System.Net;
 using Microsoft.Playwright;
 using MySqlConnector;
@@ -11,7 +14,7 @@ using Xunit.Abstractions;
 
 namespace Reference.Reliability.Tests;
 
-/// <summary>The actions: error queues, drain and resume, and the hung job the watchdog ends.</summary>
+/// <summary>The actions: error queues, drain and resume (from the page and the dashboard), and the hung job the watchdog ends.</summary>
 public sealed partial class OperationsConsoleTests
 {
     [Fact]
@@ -127,6 +130,33 @@ public sealed partial class OperationsConsoleTests
     }
 
     [Fact]
+    public async Task The_dashboard_commands_drain_and_resume_a_worker_through_the_console()
+    {
+        var ops = storefront.CreateOperationsClient();
+        await WaitForLiveWorkersAsync(ops, 2);
+        const string worker = "imageworker-1";
+        var clock = Stopwatch.StartNew();
+
+        var drain = await ExecuteDashboardCommandAsync(worker, "drain");
+        Assert.True(drain.Success, drain.Message);
+        var drained = await Until(async () => (await ops.WorkersAsync())
+            .FirstOrDefault(w => !w.Lost && w.Heartbeat.Name == worker && w.Heartbeat.State == "Drained"), TimeSpan.FromSeconds(30));
+        var drainedAfter = clock.Elapsed;
+        Assert.All((await ops.WorkersAsync()).Where(w => !w.Lost && w.Heartbeat.Name != worker), w => Assert.Equal("Running", w.Heartbeat.State));
+
+        clock.Restart();
+        var resume = await ExecuteDashboardCommandAsync(worker, "resume");
+        Assert.True(resume.Success, resume.Message);
+        await Until(async () => (await ops.WorkersAsync())
+            .FirstOrDefault(w => w.Heartbeat.WorkerId == drained!.Heartbeat.WorkerId && w.Heartbeat.State == "Running"), TimeSpan.FromSeconds(30));
+        output.WriteLine($"[ops] dashboard commands on {worker}: Drain → Drained in {drainedAfter.TotalSeconds:0.0} s, Resume → Running in {clock.Elapsed.TotalSeconds:0.0} s");
+
+        // A second resume finds nothing to resume: the console's 409 comes back as the command's failure.
+        var again = await ExecuteDashboardCommandAsync(worker, "resume");
+        Assert.False(again.Success);
+    }
+
+    [Fact]
     [RunsLast]
     public async Task A_hung_job_is_ended_within_its_budget_and_the_console_names_the_job_the_worker_and_the_reason()
     {
@@ -154,5 +184,13 @@ public sealed partial class OperationsConsoleTests
         Assert.True(endedAfter <= OperationsStorefront.JobTimeBudget + TimeSpan.FromSeconds(10),
             $"The hung job ran {endedAfter.TotalSeconds:0.0} s; its budget is {OperationsStorefront.JobTimeBudget.TotalSeconds} s.");
         output.WriteLine($"[ops] a hung job was ended {endedAfter.TotalSeconds:0.0} s after it started (budget {OperationsStorefront.JobTimeBudget.TotalSeconds:0} s), named by worker {started.Source}");
+    }
+
+    private async Task<ExecuteCommandResult> ExecuteDashboardCommandAsync(string resource, string command)
+    {
+        var model = storefront.App.Services.GetRequiredService<DistributedApplicationModel>();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        return await storefront.App.Services.GetRequiredService<ResourceCommandService>()
+            .ExecuteCommandAsync(model.Resources.Single(r => r.Name == resource), command, timeout.Token);
     }
 }
