@@ -184,7 +184,7 @@ public sealed class S3ImageStoreTests(S3Server server) : ImageStoreContractTests
 {
     protected override IImageStore Store { get; } = ImageStoreExtensions.Create(new ImageStoreSettings
     {
-        Kind = StorageKind.S3,
+        Kind = "S3",
         S3 = { ServiceUrl = server.ServiceUrl, Bucket = S3Server.Bucket, AccessKey = S3Server.AccessKey, SecretKey = S3Server.SecretKey },
     });
 
@@ -193,7 +193,7 @@ public sealed class S3ImageStoreTests(S3Server server) : ImageStoreContractTests
     {
         var down = ImageStoreExtensions.Create(new ImageStoreSettings
         {
-            Kind = StorageKind.S3,
+            Kind = "S3",
             S3 = { ServiceUrl = $"http://127.0.0.1:{Loopback.FreePort()}", Bucket = S3Server.Bucket, AccessKey = S3Server.AccessKey, SecretKey = S3Server.SecretKey },
         });
 
