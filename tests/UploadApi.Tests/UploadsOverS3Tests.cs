@@ -82,6 +82,28 @@ public sealed class UploadsOverS3Tests : IClassFixture<S3Server>, IAsyncLifetime
         Assert.True(await _bucket.ExistsAsync(ImageStorage.OriginalKey(other.Id, "jpg")));
     }
 
+    [Fact]
+    public async Task When_the_bucket_cannot_be_reached_the_upload_is_503_nothing_is_recorded_and_nothing_stays_staged()
+    {
+        var settings = new Dictionary<string, string?>(_fixture.Settings)
+        {
+            ["Storage:Kind"] = "S3",
+            ["Storage:S3:ServiceUrl"] = $"http://127.0.0.1:{Loopback.FreePort()}",
+            ["Storage:S3:Bucket"] = S3Server.Bucket,
+            ["Storage:StagingFolder"] = _staging,
+        };
+        await using var cutOff = new UploadApiFactory(settings);
+        using var client = _fixture.AdminClient(cutOff);
+        var rowsBefore = await _fixture.WithDbAsync(db => db.Uploads.CountAsync());
+
+        var refused = await client.PostAsync("/api/uploads", UploadApiFixture.FormFromFile(TestImages.GoodJpeg));
+
+        await refused.AssertStatusAsync(HttpStatusCode.ServiceUnavailable);
+        Assert.NotNull(refused.Headers.RetryAfter);
+        Assert.Equal(rowsBefore, await _fixture.WithDbAsync(db => db.Uploads.CountAsync()));
+        Assert.Empty(Directory.GetFiles(_staging));
+    }
+
     public async Task DisposeAsync()
     {
         await _replica.DisposeAsync();
