@@ -95,6 +95,8 @@ public static class ImageFiles
         }
 
         context.Response.Headers.CacheControl = ImmutableCaching;
+        // The bucket's stream cannot seek, so the result would not know the length: without it the answer is chunked.
+        context.Response.ContentLength = stored.Length;
         await TypedResults.Stream(stored.Content, contentType, lastModified: stored.LastModified,
             entityTag: EntityTagHeaderValue.Parse(stored.EntityTag)).ExecuteAsync(context);
     }

@@ -63,6 +63,7 @@ public sealed class ImagesOverS3Tests : IClassFixture<BackendFixture>, IClassFix
 
         Assert.Equal(HttpStatusCode.OK, webp.StatusCode);
         Assert.Equal(Webp, await webp.Content.ReadAsByteArrayAsync());
+        Assert.Equal(Webp.Length, webp.Content.Headers.ContentLength);
         Assert.Equal("image/webp", webp.Content.Headers.ContentType!.MediaType);
         Assert.Equal("image/jpeg", jpeg.Content.Headers.ContentType!.MediaType);
         Assert.Equal("public, max-age=31536000, immutable", webp.Headers.CacheControl!.ToString());
