@@ -10,18 +10,9 @@ namespace Microsoft.Extensions.Hosting;
 
 public static class ImageStoreExtensions
 {
-    /// <summary>
-    /// Registers <see cref="IImageStore"/> as <c>Storage:Kind</c> says, its settings checked at start.
-    /// Storage:Kind itself is read here too, so a value that is no kind fails with the same kind of message.
-    /// </summary>
+    /// <summary>Registers <see cref="IImageStore"/> as <c>Storage:Kind</c> says, its settings checked at start.</summary>
     public static IHostApplicationBuilder AddImageStore(this IHostApplicationBuilder builder)
     {
-        var kind = builder.Configuration[$"{ImageStorage.Section}:Kind"];
-        if (!string.IsNullOrWhiteSpace(kind) && !Enum.TryParse<StorageKind>(kind, ignoreCase: true, out _))
-        {
-            throw new InvalidOperationException($"Storage:Kind is '{kind}'; it is Local (the default: a folder, Storage:Root) or S3 (Storage:S3:ServiceUrl and Storage:S3:Bucket).");
-        }
-
         builder.Services.AddOptions<ImageStoreSettings>().BindConfiguration(ImageStorage.Section).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<ImageStoreSettings>, ImageStoreSettingsValidation>();
         builder.Services.AddSingleton<IImageStore>(sp => Create(sp.GetRequiredService<IOptions<ImageStoreSettings>>().Value));
@@ -31,7 +22,7 @@ public static class ImageStoreExtensions
     /// <summary>The store <paramref name="settings"/> describe (also for tests and tools outside a host).</summary>
     public static IImageStore Create(ImageStoreSettings settings)
     {
-        if (settings.Kind == StorageKind.Local)
+        if (settings.StoreKind == StorageKind.Local)
         {
             return new LocalImageStore(settings.Root);
         }

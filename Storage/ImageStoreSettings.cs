@@ -16,7 +16,15 @@ public enum StorageKind
 /// </summary>
 public sealed class ImageStoreSettings
 {
-    public StorageKind Kind { get; set; } = StorageKind.Local;
+    /// <summary><c>Local</c> or <c>S3</c>; text, so a wrong value fails validation with a message rather than binding.</summary>
+    public string Kind { get; set; } = nameof(StorageKind.Local);
+
+    public StorageKind StoreKind => Enum.TryParse<StorageKind>(Kind, ignoreCase: true, out var kind) && Enum.IsDefined(kind)
+        ? kind
+        : throw new InvalidOperationException(BadKind(Kind));
+
+    internal static string BadKind(string kind) =>
+        $"Storage:Kind is '{kind}'; it is Local (the default: a folder, Storage:Root) or S3 (Storage:S3:ServiceUrl and Storage:S3:Bucket).";
 
     /// <summary>The image folder (<c>Local</c>).</summary>
     public string Root { get; set; } = "";
@@ -53,7 +61,12 @@ internal sealed class ImageStoreSettingsValidation : IValidateOptions<ImageStore
 {
     public ValidateOptionsResult Validate(string? name, ImageStoreSettings settings)
     {
-        var missing = settings.Kind switch
+        if (!Enum.TryParse<StorageKind>(settings.Kind, ignoreCase: true, out var kind) || !Enum.IsDefined(kind))
+        {
+            return ValidateOptionsResult.Fail(ImageStoreSettings.BadKind(settings.Kind));
+        }
+
+        var missing = kind switch
         {
             StorageKind.Local => string.IsNullOrWhiteSpace(settings.Root) ? ["Storage:Root (the image folder)"] : new List<string>(),
             StorageKind.S3 => new[]
