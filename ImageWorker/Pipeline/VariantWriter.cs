@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using Microsoft.Extensions.Options;
 using Reference.Contracts;
 using Reference.Storage;
@@ -63,7 +64,9 @@ public sealed class VariantWriter
         foreach (var encoded in _engine.Render(bytes, original, sizes, cancellationToken))
         {
             var fileName = $"{encoded.Name}.{encoded.Extension}";
-            using var content = new MemoryStream(encoded.Bytes.ToArray(), writable: false);
+            using var content = MemoryMarshal.TryGetArray(encoded.Bytes, out var array)
+                ? new MemoryStream(array.Array!, array.Offset, array.Count, writable: false)
+                : new MemoryStream(encoded.Bytes.ToArray(), writable: false);
             await _store.PutAsync($"{folder}/{fileName}", content, cancellationToken);
             variants.Add(new ImageVariant(encoded.Name, encoded.Width, encoded.Height, encoded.Format, encoded.Bytes.Length, $"{uploadId}/{fileName}"));
         }
