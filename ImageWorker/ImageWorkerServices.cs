@@ -1,4 +1,3 @@
-using Reference.Contracts;
 using MassTransit;
 using Reference.ImageWorker.Consumers;
 using Reference.ImageWorker.Operations;
