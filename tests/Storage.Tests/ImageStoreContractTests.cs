@@ -124,7 +124,7 @@ public sealed class LocalImageStoreTests : ImageStoreContractTests, IDisposable
     protected override IImageStore Store { get; }
 
     [Fact]
-    public async Task A_write_never_shows_under_its_key_before_it_is_whole_and_leaves_no_temporary_file()
+    public async Task A_write_leaves_no_temporary_file_beside_its_key()
     {
         var key = "variants/x/thumb.jpg";
         await Store.PutAsync(key, new MemoryStream([1, 2, 3]));
