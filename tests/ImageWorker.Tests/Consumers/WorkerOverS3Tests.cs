@@ -62,6 +62,21 @@ public sealed class WorkerOverS3Tests(MessagingServers messaging, S3Server s3) :
         Assert.Empty(await _bucket.ListAsync(ImageStorage.VariantFolderKey(uploadId)).ToListAsync());
     }
 
+    [Fact]
+    public async Task An_unreachable_bucket_is_transient_the_job_is_retried_then_faulted_never_failed()
+    {
+        var settings = new Dictionary<string, string?>(s3.StorageSettings) { ["Storage:S3:ServiceUrl"] = $"http://127.0.0.1:{Loopback.FreePort()}" };
+        await using var worker = new WorkerFactory(_servers, "/nonexistent-image-folder", settings).Start();
+        var uploadId = Guid.NewGuid();
+        var job = new ImageUploaded(uploadId, Guid.NewGuid(), ImageStorage.OriginalKey(uploadId, "jpg"), "image/jpeg", 1);
+
+        await _events.Bus.Publish(job);
+
+        var fault = await _events.WaitForAsync<MassTransit.Fault<ImageUploaded>>(f => f.Message.UploadId == uploadId);
+        Assert.Contains(fault.Exceptions, e => e.ExceptionType.EndsWith("StorageUnavailableException", StringComparison.Ordinal));
+        Assert.Empty(_events.Of<ImageProcessingFailed>(e => e.UploadId == uploadId));
+    }
+
     public Task DisposeAsync() => _events.DisposeAsync().AsTask();
 
     private async Task<ImageUploaded> JobAsync(string corpusImage)
