@@ -9,6 +9,7 @@ cd "$(dirname "$0")"
 
 server_packages=(mariadb-server redis-server rabbitmq-server)
 test_packages=(chromium nginx wrk)
+test_packages+=(nodejs npm) # s3rver, the S3 server of the Storage:Kind=S3 tests (AppHost/LocalServers/s3rver.sh)
 
 install_missing() {
   local missing=()

@@ -14,8 +14,8 @@ builder.Services.AddHostedService<CrashRestarter>();
 
 // Set with Parameters__admin-key=... (or user secrets); generated and kept on first run otherwise.
 var adminKey = builder.AddParameter("admin-key", new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true, persist: true);
-var imageStorage = builder.Configuration["Storage:Root"] ?? Path.Combine(builder.DataDirectory(), "images");
-Directory.CreateDirectory(imageStorage);
+// The image folder, or with Storage:Kind=S3 an S3 server of its own (AppHost/Backing/ImageStorageResources.cs).
+var imageStorage = builder.AddImageStorage();
 // One number for UploadApi's file limit and the gateway's upload body limit (it adds the form around the file).
 var maxUploadBytes = builder.Configuration.GetValue(ImageLimits.MaxBytesSetting, ImageLimits.MaxBytes).ToString();
 
@@ -35,7 +35,7 @@ var uploadApi = builder.AddReplicas<Projects.UploadApi>("uploadapi", builder.Rep
     .WithLoginsOf(backing, "uploadapi")
     .WithEnvironment("Auth__AdminKey", adminKey)
     .WithEnvironment("Uploads__MaxBytes", maxUploadBytes)
-    .WithEnvironment("Storage__Root", imageStorage)
+    .WithImageStorage(imageStorage)
     // The jobs console reads the queues' figures as the monitoring-only broker user.
     .WithReference(backing.MessagingMonitor, "messaging-monitor")
     // Its error-queue re-drive and purge, as the operator broker user (uploadapi's own may not touch other services' queues).
@@ -45,7 +45,7 @@ var uploadApi = builder.AddReplicas<Projects.UploadApi>("uploadapi", builder.Rep
 // No database credential: the worker reads originals and writes variants, through its own broker and Redis users.
 var imageWorkers = builder.AddImageWorkerPool(backing, service => service
     .WithLoginsOf(backing, "imageworker")
-    .WithEnvironment("Storage__Root", imageStorage));
+    .WithImageStorage(imageStorage));
 
 var gateway = builder.AddProject<Projects.Gateway>("gateway", launchProfileName: null)
     .WithHttpEndpoint(port: builder.Configuration.GetValue("Gateway:Port", 8080), name: "http", isProxied: false)
@@ -59,7 +59,7 @@ var gateway = builder.AddProject<Projects.Gateway>("gateway", launchProfileName:
     .WithReplicaReferences("inventoryapi", inventoryApi)
     .WithReplicaReferences("uploadapi", uploadApi)
     .WithEnvironment("Uploads__MaxBytes", maxUploadBytes)
-    .WithEnvironment("Storage__Root", imageStorage);
+    .WithImageStorage(imageStorage);
 
 // The jobs console's actions on the dashboard (AppHost/Operations).
 foreach (var worker in imageWorkers)

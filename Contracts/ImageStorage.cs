@@ -1,9 +1,9 @@
 namespace Reference.Contracts;
 
 /// <summary>
-/// The <c>Storage</c> section: the image folder UploadApi, the workers and the gateway share.
-/// UploadApi writes <c>originals/</c>, the workers write <c>variants/</c>, the gateway serves only
-/// <c>variants/</c> (originals may carry GPS EXIF).
+/// The <c>Storage</c> section: the image store UploadApi, the workers and the gateway share (a folder,
+/// or a bucket with <c>Storage:Kind=S3</c>: Storage/IImageStore.cs). UploadApi writes <c>originals/</c>,
+/// the workers write <c>variants/</c>, the gateway serves only <c>variants/</c> (originals may carry GPS EXIF).
 /// </summary>
 public sealed class ImageStorage
 {
@@ -13,7 +13,7 @@ public sealed class ImageStorage
 
     public string Root { get; set; } = "";
 
-    /// <summary>An original's storage key, relative to the root.</summary>
+    /// <summary>An original's storage key (a path under the root, or an object key).</summary>
     public static string OriginalKey(Guid uploadId, string extension) => $"{OriginalsFolder}/{uploadId}.{extension}";
 
     /// <summary>

@@ -18,6 +18,7 @@ public static class GatewayServices
         var services = builder.Services;
         services.AddProblemDetails();
         services.AddOptions<GatewayOptions>().BindConfiguration(GatewayOptions.SectionName);
+        builder.AddImageStore();
 
         // Read through options (not builder.Configuration) so tests and reloads see the final values.
         services.AddOptions<KestrelServerOptions>().Configure<IOptions<GatewayOptions>>((kestrel, gateway) =>

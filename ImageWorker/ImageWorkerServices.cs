@@ -1,4 +1,3 @@
-using Reference.Contracts;
 using MassTransit;
 using Reference.ImageWorker.Consumers;
 using Reference.ImageWorker.Operations;
@@ -15,9 +14,7 @@ public static class ImageWorkerServices
     {
         builder.Services.AddOptions<ImageOptions>().BindConfiguration(ImageOptions.SectionName);
         builder.Services.AddOptions<FaultInjectionOptions>().BindConfiguration(FaultInjectionOptions.SectionName);
-        builder.Services.AddOptions<ImageStorage>().BindConfiguration(ImageStorage.Section)
-            .Validate(o => !string.IsNullOrWhiteSpace(o.Root), "Storage:Root is not set: the image folder shared with UploadApi and the gateway.")
-            .ValidateOnStart();
+        builder.AddImageStore();
         builder.Services.AddSingleton<VariantWriter>();
 
         // Counts attempts per upload (see ProcessingAttempts). The worker goes on while Redis is down,

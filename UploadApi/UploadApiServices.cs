@@ -23,9 +23,7 @@ public static class UploadApiServices
         builder.Services.AddExceptionHandler<StorageUnavailableHandler>();
 
         builder.RequireAdminKeyConfigured();
-        builder.Services.AddOptions<ImageStorage>().BindConfiguration(ImageStorage.Section)
-            .Validate(o => !string.IsNullOrWhiteSpace(o.Root), "Storage:Root is not set.")
-            .ValidateOnStart();
+        builder.AddImageStore();
         builder.Services.AddOptions<UploadOptions>().BindConfiguration(UploadOptions.Section);
         builder.Services.AddOptions<SweeperOptions>().BindConfiguration(SweeperOptions.Section);
         builder.Services.AddOptions<StorageOptions>().BindConfiguration(ImageStorage.Section);

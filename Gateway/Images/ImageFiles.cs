@@ -1,7 +1,10 @@
 using Microsoft.AspNetCore.StaticFiles;
 using Microsoft.Extensions.FileProviders;
 using Microsoft.Extensions.FileProviders.Physical;
+using Microsoft.Extensions.Options;
+using Microsoft.Net.Http.Headers;
 using Reference.Contracts;
+using Reference.Storage;
 using Reference.Gateway.Proxy;
 
 namespace Microsoft.Extensions.Hosting;
@@ -12,6 +15,9 @@ public static class ImageFiles
     /// Only what the worker writes: any other file that lands under the variants folder (an HTML or
     /// SVG page a browser would run as this origin) is 404, never served with a type of its own.
     /// </summary>
+    /// <summary>Keys contain the upload id, so a key's bytes never change: cache for a year.</summary>
+    private const string ImmutableCaching = "public, max-age=31536000, immutable";
+
     private static readonly FileExtensionContentTypeProvider VariantContentTypes = new(new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)
     {
         [".jpg"] = "image/jpeg",
@@ -20,37 +26,104 @@ public static class ImageFiles
     });
 
     /// <summary>
-    /// <c>/images/{uploadId}/{variant}.{ext}</c> straight from <c>Storage:Root/variants</c>. The
-    /// provider's root is the variants folder, so originals (which may carry GPS EXIF) cannot be
-    /// named at all; <see cref="PhysicalFileProvider"/> refuses <c>..</c> and rooted paths, and
-    /// nothing lists directories.
+    /// <c>/images/{uploadId}/{variant}.{ext}</c>: from the variants folder (<c>Storage:Kind=Local</c>), from the
+    /// bucket (<c>S3</c>), or as a redirect to <c>Storage:PublicBaseUrl</c> when the variants are public elsewhere.
+    /// Originals (which may carry GPS EXIF) cannot be named at all.
     /// </summary>
     public static WebApplication MapImages(this WebApplication app)
     {
-        var storageRoot = app.Configuration.GetSection(ImageStorage.Section).Get<ImageStorage>()?.Root;
-        if (string.IsNullOrWhiteSpace(storageRoot))
+        var settings = app.Services.GetRequiredService<IOptions<ImageStoreSettings>>().Value;
+        if (!string.IsNullOrWhiteSpace(settings.PublicBaseUrl))
         {
-            throw new InvalidOperationException("Storage:Root is not configured; the gateway serves /images from Storage:Root/variants.");
+            var publicBase = settings.PublicBaseUrl.TrimEnd('/');
+            app.Map("/images", images => images.Run(context => VariantName(context) is { } name
+                ? RedirectAsync(context, $"{publicBase}/{name}")
+                : NoSuchImageAsync(context)));
+        }
+        else if (settings.StoreKind == StorageKind.Local)
+        {
+            MapFolder(app, settings.Root);
+        }
+        else
+        {
+            var store = app.Services.GetRequiredService<IImageStore>();
+            app.Map("/images", images => images.Run(context => ServeFromStoreAsync(context, store)));
         }
 
+        return app;
+    }
+
+    /// <summary>
+    /// Straight from <c>Storage:Root/variants</c> by the static files middleware (the fast path, benchmarked).
+    /// The provider's root is the variants folder; <see cref="PhysicalFileProvider"/> refuses <c>..</c> and
+    /// rooted paths, and nothing lists directories.
+    /// </summary>
+    private static void MapFolder(WebApplication app, string storageRoot)
+    {
         var variants = Directory.CreateDirectory(Path.Combine(Path.GetFullPath(storageRoot), ImageStorage.VariantsFolder)).FullName;
         var files = new StaticFileOptions
         {
             FileProvider = new PhysicalFileProvider(variants, ExclusionFilters.Sensitive),
             ContentTypeProvider = VariantContentTypes,
             ServeUnknownFileTypes = false,
-            OnPrepareResponse = file =>
-                // Keys contain the upload id, so a key's bytes never change: cache for a year.
-                file.Context.Response.Headers.CacheControl = "public, max-age=31536000, immutable",
+            OnPrepareResponse = file => file.Context.Response.Headers.CacheControl = ImmutableCaching,
         };
 
         app.Map("/images", images =>
         {
             images.UseStaticFiles(files);
-            images.Run(context => ProxyErrorResponses.WriteProblemAsync(context, StatusCodes.Status404NotFound, "No such image", null));
+            images.Run(NoSuchImageAsync);
         });
-        return app;
     }
+
+    /// <summary>From the bucket, with the same headers as the folder's: its ETag (If-None-Match answers 304), Last-Modified, immutable caching.</summary>
+    private static async Task ServeFromStoreAsync(HttpContext context, IImageStore store)
+    {
+        if (!HttpMethods.IsGet(context.Request.Method) && !HttpMethods.IsHead(context.Request.Method)
+            || VariantName(context) is not { } name
+            || !VariantContentTypes.TryGetContentType(name, out var contentType))
+        {
+            await NoSuchImageAsync(context);
+            return;
+        }
+
+        await using var stored = await store.GetAsync($"{ImageStorage.VariantsFolder}/{name}", context.RequestAborted);
+        if (stored is null)
+        {
+            await NoSuchImageAsync(context);
+            return;
+        }
+
+        context.Response.Headers.CacheControl = ImmutableCaching;
+        // The bucket's stream cannot seek, so the result would not know the length: without it the answer is chunked.
+        context.Response.ContentLength = stored.Length;
+        await TypedResults.Stream(stored.Content, contentType, lastModified: stored.LastModified,
+            entityTag: EntityTagHeaderValue.Parse(stored.EntityTag)).ExecuteAsync(context);
+    }
+
+    /// <summary><c>{uploadId}/{variant}.{ext}</c> when the path is exactly that with a variant's extension; null for anything else.</summary>
+    private static string? VariantName(HttpContext context)
+    {
+        var path = context.Request.Path.Value ?? "";
+        var parts = path.Split('/');
+        return parts is ["", var id, var file]
+            && Guid.TryParseExact(id, "D", out _)
+            && file.Length <= 64 && file.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.')
+            && !file.StartsWith('.')
+            && VariantContentTypes.TryGetContentType(file, out _)
+                ? $"{id}/{file}"
+                : null;
+    }
+
+    private static Task RedirectAsync(HttpContext context, string location)
+    {
+        context.Response.StatusCode = StatusCodes.Status302Found;
+        context.Response.Headers.Location = location;
+        return Task.CompletedTask;
+    }
+
+    private static Task NoSuchImageAsync(HttpContext context) =>
+        ProxyErrorResponses.WriteProblemAsync(context, StatusCodes.Status404NotFound, "No such image", null);
 
     /// <summary>The storefront pages from wwwroot; always revalidated (ETag) since names carry no version.</summary>
     public static WebApplication UseStorefront(this WebApplication app)

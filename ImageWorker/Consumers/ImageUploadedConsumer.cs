@@ -27,7 +27,7 @@ public sealed class ImageUploadedConsumer(
     {
         var job = context.Message;
 
-        var existing = variantWriter.FindExisting(job.UploadId);
+        var existing = await variantWriter.FindExistingAsync(job.UploadId, context.CancellationToken);
         if (existing is not null)
         {
             logger.LogInformation("Upload {UploadId} already has its variants; publishing them again.", job.UploadId);
@@ -38,7 +38,7 @@ public sealed class ImageUploadedConsumer(
         // A job that was in a worker's hands each time it died runs alone, so a death can only be its own.
         var suspect = await attempts.UnfinishedAsync(job.UploadId) >= options.Value.MaxProcessingAttempts;
         // Read and checked once, here for its memory estimate; a suspect's only after its start is counted.
-        var original = suspect ? null : variantWriter.ReadOriginal(job.OriginalKey);
+        var original = suspect ? null : await variantWriter.ReadOriginalAsync(job.OriginalKey, context.CancellationToken);
         using var held = jobs.Receive(job.UploadId, job.ProductId, original?.FileBytes ?? 0, original?.Pixels ?? 0);
         using var place = original is null
             ? await gate.EnterAloneAsync(context.CancellationToken)
@@ -72,7 +72,7 @@ public sealed class ImageUploadedConsumer(
         {
             logger.LogError("Upload {UploadId} was started {Count} times without finishing, the last time alone in its worker; failing it.",
                 job.UploadId, died.All - 1);
-            variantWriter.DeleteVariants(job.UploadId);
+            await variantWriter.DeleteVariantsAsync(job.UploadId, context.CancellationToken);
             var reason = $"Processing was started {died.All - 1} times without finishing, the last time with nothing else running in the worker: " +
                 "the image crashes the worker. It is not tried again.";
             held.FailedWith("poison", reason);
@@ -104,7 +104,7 @@ public sealed class ImageUploadedConsumer(
                 await Task.Delay(Timeout.Infinite, context.CancellationToken);
             }
 
-            variants = variantWriter.Write(job.UploadId, original ?? variantWriter.ReadOriginal(job.OriginalKey), context.CancellationToken);
+            variants = await variantWriter.WriteAsync(job.UploadId, original ?? await variantWriter.ReadOriginalAsync(job.OriginalKey, context.CancellationToken), context.CancellationToken);
         }
         catch (UnprocessableImageException e)
         {

@@ -1,5 +1,6 @@
 using System.Runtime.ExceptionServices;
 using Reference.Contracts;
+using Reference.Storage;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Formats;
 using SixLabors.ImageSharp.Formats.Jpeg;
@@ -10,7 +11,7 @@ namespace Reference.ImageWorker.Pipeline;
 /// <summary>
 /// An original read from storage and checked once (decoder bombs, pixel limits, truncation), before the job
 /// waits for its memory: what decoding it will take, and its bytes or why it cannot be processed.
-/// Reading never throws; <see cref="VariantWriter.Write(Guid, CheckedOriginal, CancellationToken)"/> rethrows.
+/// Reading never throws; <see cref="VariantWriter.WriteAsync(Guid, CheckedOriginal, CancellationToken)"/> rethrows.
 /// </summary>
 public sealed class CheckedOriginal
 {
@@ -42,43 +43,33 @@ public sealed class CheckedOriginal
         return (_bytes, _image!);
     }
 
-    internal static CheckedOriginal Read(string root, string originalKey, Configuration configuration, ImageOptions options)
+    internal static async Task<CheckedOriginal> ReadAsync(
+        IImageStore store, string originalKey, Configuration configuration, ImageOptions options, CancellationToken cancellationToken)
     {
         try
         {
-            var bytes = ReadBytes(PathInside(root, originalKey));
+            var bytes = await ReadBytesAsync(store, originalKey, cancellationToken);
             return new CheckedOriginal(bytes, Check(bytes, configuration, options));
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            // Unprocessable ones fail the job; any other (an I/O error) is transient and retried.
+            // Unprocessable ones fail the job; any other (the store unreachable) is transient and retried.
             return new CheckedOriginal(e);
         }
     }
 
-    private static string PathInside(string root, string originalKey)
+    private static async Task<byte[]> ReadBytesAsync(IImageStore store, string originalKey, CancellationToken cancellationToken)
     {
-        var path = Path.GetFullPath(Path.Combine(root, originalKey));
-        if (!path.StartsWith(root + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+        if (!StorageKeys.IsSafe(originalKey))
         {
             throw new UnprocessableImageException($"The original's key '{originalKey}' is outside the image storage.");
         }
 
-        return path;
-    }
-
-    private static byte[] ReadBytes(string path)
-    {
-        try
-        {
-            // Read whole (UploadApi caps originals at ImageLimits.MaxBytes).
-            return File.ReadAllBytes(path);
-        }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
-        {
+        // Read whole (UploadApi caps originals at ImageLimits.MaxBytes).
+        await using var stored = await store.GetAsync(originalKey, cancellationToken)
             // UploadApi stores the original before it publishes, so a missing one will not appear later.
-            throw new UnprocessableImageException("The original file is missing from storage.", e);
-        }
+            ?? throw new UnprocessableImageException("The original file is missing from storage.");
+        return await stored.ReadAllBytesAsync(cancellationToken);
     }
 
     private static OriginalImage Check(byte[] bytes, Configuration configuration, ImageOptions options)

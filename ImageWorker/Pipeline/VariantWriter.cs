@@ -1,6 +1,8 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using Microsoft.Extensions.Options;
 using Reference.Contracts;
+using Reference.Storage;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Formats.Png;
 
@@ -9,28 +11,21 @@ namespace Reference.ImageWorker.Pipeline;
 /// <summary>
 /// The image pipeline: checks the original's header (pixel limits, truncation), has the engine decode it
 /// once, turn it upright, drop EXIF/XMP/IPTC and make the variants (<see cref="ImageOptions.DefaultVariants"/>)
-/// largest first, then writes each under a temporary name and renames it, so readers never see half a file.
+/// largest first, then puts each in the image store, which makes it visible whole or not at all.
 /// </summary>
 public sealed class VariantWriter
 {
     private static readonly ActivitySource Tracing = new("Reference.ImageWorker");
 
     private readonly ImageOptions _options;
-    private readonly string _root;
+    private readonly IImageStore _store;
     private readonly IImageEngine _engine;
 
-    public VariantWriter(IOptions<ImageOptions> options, IOptions<ImageStorage> storage)
-        : this(options, storage, engine: null)
-    {
-    }
-
-    /// <summary>With an engine of the caller's (the benchmarks try variations on one); null means <c>Images:Engine</c>.</summary>
-    public VariantWriter(IOptions<ImageOptions> options, IOptions<ImageStorage> storage, IImageEngine? engine)
+    /// <param name="engine">The caller's (the benchmarks try variations on one); null means <c>Images:Engine</c>.</param>
+    public VariantWriter(IOptions<ImageOptions> options, IImageStore store, IImageEngine? engine = null)
     {
         _options = options.Value;
-        _root = string.IsNullOrWhiteSpace(storage.Value.Root)
-            ? throw new InvalidOperationException("Storage:Root is not set: the folder shared with UploadApi and the gateway.")
-            : Path.TrimEndingDirectorySeparator(Path.GetFullPath(storage.Value.Root));
+        _store = store;
         Configuration = ImageSharpEngine.CreateConfiguration(_options.AllocationLimitMegabytes);
         _engine = engine ?? _options.Engine switch
         {
@@ -42,18 +37,17 @@ public sealed class VariantWriter
     /// <summary>ImageSharp's configuration for reading headers (and for decoding, with the ImageSharp engine).</summary>
     public Configuration Configuration { get; }
 
-    public string VariantFolder(Guid uploadId) => Path.Combine(_root, ImageStorage.VariantFolderKey(uploadId));
-
     /// <summary>Reads and checks the original once; see <see cref="CheckedOriginal"/>.</summary>
-    public CheckedOriginal ReadOriginal(string originalKey) => CheckedOriginal.Read(_root, originalKey, Configuration, _options);
+    public Task<CheckedOriginal> ReadOriginalAsync(string originalKey, CancellationToken cancellationToken = default) =>
+        CheckedOriginal.ReadAsync(_store, originalKey, Configuration, _options, cancellationToken);
 
     /// <summary>Decodes the original and writes every variant, replacing any written before.</summary>
     /// <exception cref="UnprocessableImageException">The original can never be processed.</exception>
-    public IReadOnlyList<ImageVariant> Write(Guid uploadId, string originalKey, CancellationToken cancellationToken = default) =>
-        Write(uploadId, ReadOriginal(originalKey), cancellationToken);
+    public async Task<IReadOnlyList<ImageVariant>> WriteAsync(Guid uploadId, string originalKey, CancellationToken cancellationToken = default) =>
+        await WriteAsync(uploadId, await ReadOriginalAsync(originalKey, cancellationToken), cancellationToken);
 
-    /// <inheritdoc cref="Write(Guid, string, CancellationToken)"/>
-    public IReadOnlyList<ImageVariant> Write(Guid uploadId, CheckedOriginal checkedOriginal, CancellationToken cancellationToken = default)
+    /// <inheritdoc cref="WriteAsync(Guid, string, CancellationToken)"/>
+    public async Task<IReadOnlyList<ImageVariant>> WriteAsync(Guid uploadId, CheckedOriginal checkedOriginal, CancellationToken cancellationToken = default)
     {
         using var activity = Tracing.StartActivity("write image variants");
         activity?.SetTag("upload.id", uploadId);
@@ -63,26 +57,28 @@ public sealed class VariantWriter
         activity?.SetTag("image.width", original.Width);
         activity?.SetTag("image.height", original.Height);
 
-        var folder = VariantFolder(uploadId);
+        var folder = ImageStorage.VariantFolderKey(uploadId);
         var sizes = _options.VariantsLargestFirst.Select(v => new VariantSize(v.Key, v.Value)).ToList();
         var variants = new List<ImageVariant>();
+        // Nothing is stored before the first variant exists, so an image that fails to decode leaves nothing behind.
         foreach (var encoded in _engine.Render(bytes, original, sizes, cancellationToken))
         {
-            // Created only once the first variant exists, so an image that fails to decode leaves nothing behind.
-            Directory.CreateDirectory(folder);
             var fileName = $"{encoded.Name}.{encoded.Extension}";
-            WriteAtomically(encoded.Bytes.Span, Path.Combine(folder, fileName));
+            using var content = MemoryMarshal.TryGetArray(encoded.Bytes, out var array)
+                ? new MemoryStream(array.Array!, array.Offset, array.Count, writable: false)
+                : new MemoryStream(encoded.Bytes.ToArray(), writable: false);
+            await _store.PutAsync($"{folder}/{fileName}", content, cancellationToken);
             variants.Add(new ImageVariant(encoded.Name, encoded.Width, encoded.Height, encoded.Format, encoded.Bytes.Length, $"{uploadId}/{fileName}"));
         }
 
         activity?.SetTag("image.output_format", variants.FirstOrDefault()?.Format);
 
-        // Temporary files of an earlier attempt whose process died mid-write.
-        if (Directory.Exists(folder))
+        // Temporary files of an earlier attempt whose process died mid-write (only a folder has them).
+        await foreach (var leftover in _store.ListAsync(folder, cancellationToken: cancellationToken))
         {
-            foreach (var leftover in Directory.EnumerateFiles(folder, "*.tmp"))
+            if (leftover.Key.EndsWith(".tmp", StringComparison.Ordinal))
             {
-                File.Delete(leftover);
+                await _store.DeleteAsync(leftover.Key, cancellationToken);
             }
         }
 
@@ -92,35 +88,39 @@ public sealed class VariantWriter
     }
 
     /// <summary>
-    /// The variants of an earlier complete run, read back from disk, or null when any is missing.
-    /// Files are only ever renamed into place whole, so one that exists is complete.
+    /// The variants of an earlier complete run, read back from the store, or null when any is missing.
+    /// Variants are only ever stored whole, so one that exists is complete.
     /// </summary>
-    public IReadOnlyList<ImageVariant>? FindExisting(Guid uploadId)
+    public async Task<IReadOnlyList<ImageVariant>?> FindExistingAsync(Guid uploadId, CancellationToken cancellationToken = default)
     {
-        var folder = VariantFolder(uploadId);
-        if (!Directory.Exists(folder))
-        {
-            return null;
-        }
-
+        var folder = ImageStorage.VariantFolderKey(uploadId);
         var variants = new List<ImageVariant>();
         foreach (var (name, _) in _options.VariantsLargestFirst)
         {
-            var path = new[] { "jpg", "png" }.Select(ext => Path.Combine(folder, $"{name}.{ext}")).FirstOrDefault(File.Exists);
-            if (path is null)
+            byte[]? bytes = null;
+            string? fileName = null;
+            foreach (var candidate in new[] { $"{name}.jpg", $"{name}.png" })
+            {
+                await using var stored = await _store.GetAsync($"{folder}/{candidate}", cancellationToken);
+                if (stored is not null)
+                {
+                    (bytes, fileName) = (await stored.ReadAllBytesAsync(cancellationToken), candidate);
+                    break;
+                }
+            }
+
+            if (bytes is null)
             {
                 return null;
             }
 
-            var info = Image.Identify(Configuration, path, out var format);
+            var info = Image.Identify(Configuration, bytes, out var format);
             if (info is null)
             {
                 return null;
             }
 
-            var fileName = Path.GetFileName(path);
-            variants.Add(new ImageVariant(name, info.Width, info.Height, format is PngFormat ? "png" : "jpeg",
-                new FileInfo(path).Length, $"{uploadId}/{fileName}"));
+            variants.Add(new ImageVariant(name, info.Width, info.Height, format is PngFormat ? "png" : "jpeg", bytes.Length, $"{uploadId}/{fileName}"));
         }
 
         variants.Reverse();
@@ -128,32 +128,6 @@ public sealed class VariantWriter
     }
 
     /// <summary>Removes whatever an unfinished attempt left for the upload.</summary>
-    public void DeleteVariants(Guid uploadId)
-    {
-        var folder = VariantFolder(uploadId);
-        if (Directory.Exists(folder))
-        {
-            Directory.Delete(folder, recursive: true);
-        }
-    }
-
-    private static void WriteAtomically(ReadOnlySpan<byte> bytes, string path)
-    {
-        var temporary = $"{path}.{Guid.NewGuid():N}.tmp";
-        try
-        {
-            using (var file = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0))
-            {
-                file.Write(bytes);
-                file.Flush(flushToDisk: true);
-            }
-
-            File.Move(temporary, path, overwrite: true);
-        }
-        catch
-        {
-            File.Delete(temporary);
-            throw;
-        }
-    }
+    public Task DeleteVariantsAsync(Guid uploadId, CancellationToken cancellationToken = default) =>
+        _store.DeleteFolderAsync(ImageStorage.VariantFolderKey(uploadId), cancellationToken);
 }

@@ -1,3 +1,4 @@
+using Reference.Storage;
 using System.Text;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Net.Http.Headers;

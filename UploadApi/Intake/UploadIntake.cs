@@ -110,7 +110,7 @@ public sealed class UploadIntake(
                 return Replay(earlier, fingerprint);
             }
 
-            originalKey = store.Keep(uploadId, original);
+            originalKey = await store.KeepAsync(uploadId, original, cancellationToken);
             var now = clock.GetUtcNow();
             var upload = new Upload
             {
@@ -164,7 +164,7 @@ public sealed class UploadIntake(
 
             if (originalKey is not null)
             {
-                store.Delete(originalKey);
+                await store.DeleteAsync(originalKey);
             }
         }
     }

@@ -25,7 +25,7 @@ public sealed class Upload
     /// <summary>Lower-case hex SHA-256 of the original's bytes.</summary>
     public required string Sha256 { get; set; }
 
-    /// <summary>Relative to Storage:Root, e.g. <c>originals/{id}.jpg</c>.</summary>
+    /// <summary>Its key in the image store, e.g. <c>originals/{id}.jpg</c>.</summary>
     public required string OriginalKey { get; set; }
 
     public required string ContentType { get; set; }
@@ -60,5 +60,5 @@ public enum UploadStatus
     Deleted,
 }
 
-/// <param name="Key">Relative to Storage:Root/variants, e.g. <c>{uploadId}/card.jpg</c>.</param>
+/// <param name="Key">Under <c>variants/</c> in the image store, e.g. <c>{uploadId}/card.jpg</c>.</param>
 public sealed record UploadVariant(string Name, int Width, int Height, string Format, long Bytes, string Key);

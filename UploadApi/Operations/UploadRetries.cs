@@ -1,3 +1,4 @@
+using Reference.Storage;
 using System.Diagnostics;
 using System.Security.Cryptography;
 using MassTransit;
@@ -21,7 +22,7 @@ public sealed class UploadRetries(
     UploadTransitions transitions,
     IPublishEndpoint publish,
     IConnectionMultiplexer redis,
-    IOptions<ImageStorage> storage,
+    IImageStore store,
     IOptions<SweeperOptions> sweeper,
     IOptions<UploadOptions> uploadOptions,
     ILogger<UploadRetries> logger)
@@ -71,14 +72,13 @@ public sealed class UploadRetries(
 
     private async Task<bool> OriginalIntactAsync(Upload upload, CancellationToken cancellationToken)
     {
-        var path = Path.Combine(storage.Value.Root, upload.OriginalKey);
-        if (!File.Exists(path))
+        await using var original = await store.GetAsync(upload.OriginalKey, cancellationToken);
+        if (original is null)
         {
             return false;
         }
 
-        await using var file = File.OpenRead(path);
-        var hash = Convert.ToHexStringLower(await SHA256.HashDataAsync(file, cancellationToken));
+        var hash = Convert.ToHexStringLower(await SHA256.HashDataAsync(original.Content, cancellationToken));
         return hash == upload.Sha256;
     }
 }

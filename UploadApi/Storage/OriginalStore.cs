@@ -1,20 +1,20 @@
 using System.Security.Cryptography;
-using Microsoft.Extensions.Options;
 using Reference.Contracts;
+using Reference.Storage;
 
 namespace Reference.UploadApi.Storage;
 
 /// <summary>
-/// Writes originals under <c>Storage:Root/originals</c>. A file is streamed to
-/// <c>{uploadId}.tmp</c> (hashed and counted on the way, never held in memory) and renamed to
-/// <c>{uploadId}.{ext}</c> only once it is accepted, so a worker never sees a partial original.
-/// Every name on disk is made here from the upload id.
+/// Writes originals to the image store. A file is streamed to <c>{uploadId}.tmp</c> in the store's staging
+/// folder (hashed and counted on the way, never held in memory) and kept as <c>originals/{uploadId}.{ext}</c>
+/// only once it is accepted (a rename in the local folder, a PUT to a bucket), so a worker never sees a
+/// partial original. Every key is made here from the upload id.
 /// </summary>
-public sealed class OriginalStore(IOptions<ImageStorage> options)
+public sealed class OriginalStore(IImageStore store)
 {
     private const int BufferSize = 81920;
 
-    private string OriginalsDirectory => Path.Combine(options.Value.Root, ImageStorage.OriginalsFolder);
+    private string OriginalsDirectory => store.StagingFolder;
 
     public async Task<ReceivedOriginal> ReceiveAsync(Guid uploadId, Stream source, long maxBytes, CancellationToken cancellationToken)
     {
@@ -92,18 +92,13 @@ public sealed class OriginalStore(IOptions<ImageStorage> options)
     }
 
     /// <summary>
-    /// Gives an accepted original its final name and returns its storage key. The folder is
-    /// flushed after the rename, before the row that names the file is written: a rename lives in
-    /// the folder, so without it a power cut could leave the row and lose the name.
+    /// Keeps an accepted original under its key and returns the key, before the row that names it is
+    /// written (the local store flushes the folder after its rename, so a power cut cannot lose the name).
     /// </summary>
-    public string Keep(Guid uploadId, ReceivedOriginal original)
+    public async Task<string> KeepAsync(Guid uploadId, ReceivedOriginal original, CancellationToken cancellationToken)
     {
         var key = ImageStorage.OriginalKey(uploadId, original.Format!.Extension);
-        OnDisk(() =>
-        {
-            File.Move(original.TemporaryPath!, Path.Combine(options.Value.Root, key), overwrite: true);
-            DirectorySync.Flush(OriginalsDirectory);
-        });
+        await store.KeepFileAsync(key, original.TemporaryPath!, cancellationToken);
         return key;
     }
 
@@ -115,7 +110,7 @@ public sealed class OriginalStore(IOptions<ImageStorage> options)
         }
     }
 
-    public void Delete(string key) => File.Delete(Path.Combine(options.Value.Root, key));
+    public Task DeleteAsync(string key) => store.DeleteAsync(key);
 
     private static T OnDisk<T>(Func<T> write)
     {
@@ -143,9 +138,6 @@ public sealed class OriginalStore(IOptions<ImageStorage> options)
         }
     }
 }
-
-/// <summary>The image folder could not be written (disk full, a share gone, permissions): the server's fault, not the client's.</summary>
-public sealed class StorageUnavailableException(Exception inner) : Exception("The image storage could not be written.", inner);
 
 public enum ReceiveError
 {

@@ -1,8 +1,6 @@
-using Reference.Contracts;
-
 namespace Reference.UploadApi.Storage;
 
-/// <summary>UploadApi's own settings in the <c>Storage</c> section, beside the shared <see cref="ImageStorage.Root"/>.</summary>
+/// <summary>UploadApi's own settings in the <c>Storage</c> section, beside the shared store's (Storage/ImageStoreSettings.cs).</summary>
 public sealed class StorageOptions
 {
     /// <summary>
@@ -20,7 +18,7 @@ public sealed class StorageOptions
     /// <summary>Between two sweeps of the storage folder.</summary>
     public TimeSpan SweepInterval { get; set; } = TimeSpan.FromMinutes(5);
 
-    /// <summary>Free space under which the storage health check reports Degraded: uploads still work, but act now.</summary>
+    /// <summary>Free space (where uploads are staged: the image folder, or the staging folder with S3) under which the storage health check reports Degraded: uploads still work, but act now.</summary>
     public long DegradedBelowMegabytes { get; set; } = 2048;
 
     /// <summary>Free space under which it reports Unhealthy: the next uploads would fail to write.</summary>

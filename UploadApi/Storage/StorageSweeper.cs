@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Reference.Contracts;
+using Reference.Storage;
 using Reference.UploadApi.Infrastructure;
 using Reference.UploadApi.Model;
 using Reference.UploadApi.Storage;
@@ -8,15 +9,15 @@ using Reference.UploadApi.Storage;
 namespace Reference.UploadApi.Storage;
 
 /// <summary>
-/// Keeps the image folder from piling up: originals go once their upload is Ready past
+/// Keeps the image store from piling up: originals go once their upload is Ready past
 /// <see cref="StorageOptions.KeepOriginals"/>, Failed past <see cref="StorageOptions.KeepFailedOriginals"/>
 /// or Deleted; temporary files of killed requests and originals no row names go past
 /// <see cref="StorageOptions.OrphanAge"/>; variants of Deleted uploads (a worker that finished after the
-/// delete) go at once. It walks the folders rather than the table, so what is already gone costs nothing.
+/// delete) go at once. It lists the store rather than the table, so what is already gone costs nothing.
 /// Every replica sweeps; removing a file twice is harmless.
 /// </summary>
 public sealed class StorageSweeper(
-    IServiceScopeFactory scopes, IOptions<ImageStorage> storage, IOptions<StorageOptions> options,
+    IServiceScopeFactory scopes, IImageStore store, IOptions<StorageOptions> options,
     UploadFiles files, TimeProvider clock, ILogger<StorageSweeper> logger) : BackgroundService
 {
     private const int BatchSize = 500;
@@ -48,27 +49,26 @@ public sealed class StorageSweeper(
 
     private async Task<int> SweepOriginalsAsync(UploadDbContext db, CancellationToken cancellationToken)
     {
-        var folder = Path.Combine(storage.Value.Root, ImageStorage.OriginalsFolder);
-        if (!Directory.Exists(folder))
-        {
-            return 0;
-        }
-
         var settings = options.Value;
         var now = clock.GetUtcNow().UtcDateTime;
-        var removed = 0;
-        var kept = new Dictionary<Guid, FileInfo>();
-        foreach (var file in new DirectoryInfo(folder).EnumerateFiles())
+        var removed = SweepStaging(now - settings.OrphanAge);
+        var kept = new Dictionary<Guid, StoredKey>();
+        await foreach (var stored in store.ListAsync(ImageStorage.OriginalsFolder, cancellationToken: cancellationToken))
         {
-            var isOld = file.LastWriteTimeUtc <= now - settings.OrphanAge;
-            if (!Guid.TryParse(Path.GetFileNameWithoutExtension(file.Name), out var id) || file.Extension == ".tmp")
+            var name = stored.Key[(ImageStorage.OriginalsFolder.Length + 1)..];
+            if (name.EndsWith(".tmp", StringComparison.Ordinal))
             {
-                // A request killed while streaming its file, or a name UploadApi never makes.
-                removed += isOld && Delete(file, "left over") ? 1 : 0;
+                continue; // the staging folder's, swept above
+            }
+
+            if (!Guid.TryParse(Path.GetFileNameWithoutExtension(name), out var id))
+            {
+                // A name UploadApi never makes.
+                removed += stored.LastModified.UtcDateTime <= now - settings.OrphanAge && await DeleteAsync(stored.Key, "left over") ? 1 : 0;
                 continue;
             }
 
-            kept[id] = file;
+            kept[id] = stored;
             if (kept.Count == BatchSize)
             {
                 removed += await SweepBatchAsync(db, kept, now, cancellationToken);
@@ -79,7 +79,39 @@ public sealed class StorageSweeper(
         return removed + await SweepBatchAsync(db, kept, now, cancellationToken);
     }
 
-    private async Task<int> SweepBatchAsync(UploadDbContext db, Dictionary<Guid, FileInfo> originals, DateTime now, CancellationToken cancellationToken)
+    /// <summary>Temporary files of requests killed while streaming their upload (the staging folder is always local).</summary>
+    private int SweepStaging(DateTime olderThan)
+    {
+        var staging = new DirectoryInfo(store.StagingFolder);
+        if (!staging.Exists)
+        {
+            return 0;
+        }
+
+        var removed = 0;
+        foreach (var file in staging.EnumerateFiles("*.tmp"))
+        {
+            if (file.LastWriteTimeUtc > olderThan)
+            {
+                continue;
+            }
+
+            try
+            {
+                file.Delete();
+                logger.LogInformation("Removed {File} from the staging folder (left over).", file.Name);
+                removed++;
+            }
+            catch (IOException e)
+            {
+                logger.LogWarning(e, "Could not remove {File} from the staging folder.", file.Name);
+            }
+        }
+
+        return removed;
+    }
+
+    private async Task<int> SweepBatchAsync(UploadDbContext db, Dictionary<Guid, StoredKey> originals, DateTime now, CancellationToken cancellationToken)
     {
         var ids = originals.Keys.ToList();
         var rows = await db.Uploads.AsNoTracking().Where(u => ids.Contains(u.Id))
@@ -87,7 +119,7 @@ public sealed class StorageSweeper(
             .ToDictionaryAsync(u => u.Id, cancellationToken);
         var settings = options.Value;
         var removed = 0;
-        foreach (var (id, file) in originals)
+        foreach (var (id, stored) in originals)
         {
             var expired = rows.TryGetValue(id, out var row)
                 ? row.Status switch
@@ -98,8 +130,8 @@ public sealed class StorageSweeper(
                     _ => false,
                 }
                 // Stored, but the row that would have named it was never committed.
-                : file.LastWriteTimeUtc <= now - settings.OrphanAge;
-            removed += expired && Delete(file, row?.Status.ToString() ?? "no upload") ? 1 : 0;
+                : stored.LastModified.UtcDateTime <= now - settings.OrphanAge;
+            removed += expired && await DeleteAsync(stored.Key, row?.Status.ToString() ?? "no upload") ? 1 : 0;
         }
 
         return removed;
@@ -107,17 +139,19 @@ public sealed class StorageSweeper(
 
     private async Task<int> SweepVariantsAsync(UploadDbContext db, CancellationToken cancellationToken)
     {
-        var folder = Path.Combine(storage.Value.Root, ImageStorage.VariantsFolder);
-        if (!Directory.Exists(folder))
+        var ids = new HashSet<Guid>();
+        await foreach (var stored in store.ListAsync(ImageStorage.VariantsFolder, cancellationToken: cancellationToken))
         {
-            return 0;
+            // variants/{uploadId}/{name}
+            var parts = stored.Key.Split('/');
+            if (parts.Length > 2 && Guid.TryParse(parts[1], out var id))
+            {
+                ids.Add(id);
+            }
         }
 
         var removed = 0;
-        foreach (var batch in Directory.EnumerateDirectories(folder)
-                     .Select(d => Guid.TryParse(Path.GetFileName(d), out var id) ? id : Guid.Empty)
-                     .Where(id => id != Guid.Empty)
-                     .Chunk(BatchSize))
+        foreach (var batch in ids.Chunk(BatchSize))
         {
             var deleted = await db.Uploads.AsNoTracking()
                 .Where(u => batch.Contains(u.Id) && u.Status == UploadStatus.Deleted)
@@ -125,7 +159,7 @@ public sealed class StorageSweeper(
                 .ToListAsync(cancellationToken);
             foreach (var id in deleted)
             {
-                files.DeleteVariants(id);
+                await files.DeleteVariantsAsync(id, cancellationToken);
                 logger.LogInformation("Removed the variants of deleted upload {UploadId}.", id);
                 removed++;
             }
@@ -134,17 +168,17 @@ public sealed class StorageSweeper(
         return removed;
     }
 
-    private bool Delete(FileInfo file, string why)
+    private async Task<bool> DeleteAsync(string key, string why)
     {
         try
         {
-            file.Delete();
-            logger.LogInformation("Removed {File} from the originals ({Why}).", file.Name, why);
+            await store.DeleteAsync(key);
+            logger.LogInformation("Removed {Key} from the originals ({Why}).", key, why);
             return true;
         }
-        catch (IOException e)
+        catch (StorageUnavailableException e)
         {
-            logger.LogWarning(e, "Could not remove {File} from the originals.", file.Name);
+            logger.LogWarning(e, "Could not remove {Key} from the originals.", key);
             return false;
         }
     }

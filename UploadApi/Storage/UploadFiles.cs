@@ -1,5 +1,5 @@
-using Microsoft.Extensions.Options;
 using Reference.Contracts;
+using Reference.Storage;
 
 namespace Reference.UploadApi.Storage;
 
@@ -7,19 +7,11 @@ namespace Reference.UploadApi.Storage;
 /// Removes an upload's files: its original (UploadApi's own) and its variants folder (the worker's, which
 /// the gateway serves). Removing what is already gone is a no-op, so replicas and redeliveries may race.
 /// </summary>
-public sealed class UploadFiles(IOptions<ImageStorage> options)
+public sealed class UploadFiles(IImageStore store)
 {
-    public void DeleteOriginal(string originalKey) => File.Delete(Path.Combine(options.Value.Root, originalKey));
+    public Task DeleteOriginalAsync(string originalKey, CancellationToken cancellationToken = default) =>
+        store.DeleteAsync(originalKey, cancellationToken);
 
-    public void DeleteVariants(Guid uploadId)
-    {
-        try
-        {
-            Directory.Delete(Path.Combine(options.Value.Root, ImageStorage.VariantFolderKey(uploadId)), recursive: true);
-        }
-        catch (DirectoryNotFoundException)
-        {
-            // Gone already, or never written.
-        }
-    }
+    public Task DeleteVariantsAsync(Guid uploadId, CancellationToken cancellationToken = default) =>
+        store.DeleteFolderAsync(ImageStorage.VariantFolderKey(uploadId), cancellationToken);
 }

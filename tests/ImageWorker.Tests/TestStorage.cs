@@ -1,3 +1,5 @@
+using Reference.Storage;
+
 namespace Reference.ImageWorker.Tests;
 
 /// <summary>A temporary Storage:Root laid out as UploadApi leaves it: originals/{uploadId}.{ext}.</summary>
@@ -23,6 +25,10 @@ public sealed class TestStorage : IDisposable
     }
 
     public string VariantPath(string key) => Path.Combine(Root, "variants", key);
+
+    public string VariantFolder(Guid uploadId) => Path.Combine(Root, "variants", uploadId.ToString());
+
+    public IImageStore Store => new LocalImageStore(Root);
 
     public void Dispose()
     {

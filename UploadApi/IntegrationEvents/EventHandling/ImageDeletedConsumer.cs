@@ -26,8 +26,8 @@ public sealed class ImageDeletedConsumer(
         }
 
         await transitions.MarkDeletedAsync(upload.Id, context.CancellationToken);
-        files.DeleteVariants(upload.Id);
-        files.DeleteOriginal(upload.OriginalKey);
+        await files.DeleteVariantsAsync(upload.Id, context.CancellationToken);
+        await files.DeleteOriginalAsync(upload.OriginalKey, context.CancellationToken);
         logger.LogInformation("Upload {UploadId} of product {ProductId} deleted with its files.", upload.Id, upload.ProductId);
     }
 }

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Reference.Bench.Report;
 using Reference.Contracts;
 using Reference.ImageWorker.Pipeline;
+using Reference.Storage;
 using Reference.Tests.Support;
 using SixLabors.ImageSharp.Processing;
 
@@ -56,15 +57,15 @@ public static class EngineBench
             }
 
             var options = Options.Create(new ImageOptions { Engine = engine == LibVips ? ImageEngineKind.LibVips : ImageEngineKind.ImageSharp });
-            var storage = Options.Create(new ImageStorage { Root = Root });
+            var store = new LocalImageStore(Root);
             IImageEngine? custom = engine switch
             {
                 ImageSharp or LibVips => null,
                 ImageSharpTriangle => new ImageSharpEngine(ImageSharpEngine.CreateConfiguration(256), 82, KnownResamplers.Triangle),
                 _ => throw new ArgumentException($"Unknown engine '{engine}'."),
             };
-            var writer = new VariantWriter(options, storage, custom);
-            return image => Run(id => writer.Write(id, $"originals/{image}"));
+            var writer = new VariantWriter(options, store, custom);
+            return image => Run(id => writer.WriteAsync(id, $"originals/{image}").GetAwaiter().GetResult());
         }
 
         private void Run(Action<Guid> write)

@@ -100,7 +100,8 @@ public sealed partial class ImageUploadedConsumerTests(MessagingServers messagin
         await _events.Bus.Publish(job);
 
         var fault = await _events.WaitForAsync<Fault<ImageUploaded>>(f => f.Message.UploadId == job.UploadId);
-        Assert.Contains(fault.Exceptions, e => e.ExceptionType.Contains("IOException", StringComparison.Ordinal));
+        Assert.Contains(fault.Exceptions, e => e.ExceptionType.EndsWith("StorageUnavailableException", StringComparison.Ordinal)
+            && e.InnerException!.ExceptionType.Contains("IOException", StringComparison.Ordinal));
         // The first try and three retries of the same delivery, each of which ended: none counts
         // towards the poison limit, so a later copy of the job (the sweeper's) is processed normally.
         Assert.Equal(4, _events.Of<ImageProcessingStarted>(e => e.UploadId == job.UploadId).Count);

@@ -6,8 +6,8 @@ using Reference.Tests.Support;
 
 namespace Reference.ImageWorker.Tests.Consumers;
 
-/// <summary>One ImageWorker replica, in process, on the test's broker, Redis and storage folder.</summary>
-public sealed class WorkerFactory(BackingServers servers, string storageRoot) : WebApplicationFactory<Program>
+/// <summary>One ImageWorker replica, in process, on the test's broker, Redis and storage folder (or the bucket <paramref name="settings"/> name).</summary>
+public sealed class WorkerFactory(BackingServers servers, string storageRoot, IReadOnlyDictionary<string, string?>? settings = null) : WebApplicationFactory<Program>
 {
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
@@ -15,6 +15,11 @@ public sealed class WorkerFactory(BackingServers servers, string storageRoot) : 
         builder.UseSetting("ConnectionStrings:messaging", servers.RabbitMqConnectionStringFor("imageworker"));
         builder.UseSetting("ConnectionStrings:cache", servers.RedisConnectionStringFor("imageworker"));
         builder.UseSetting("Storage:Root", storageRoot);
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            builder.UseSetting(key, value);
+        }
+
         // Start-up returns once the bus and its queue are up, so a test can publish right after.
         builder.ConfigureServices(services => services.Configure<MassTransitHostOptions>(o =>
         {

@@ -12,7 +12,7 @@ namespace Reference.ImageWorker.Tests.Pipeline;
 public abstract partial class VariantWriterTests
 {
     [Fact]
-    public void An_rgb_colour_profile_is_kept_on_every_variant_so_colours_render_as_shot()
+    public async Task An_rgb_colour_profile_is_kept_on_every_variant_so_colours_render_as_shot()
     {
         var original = Corpus.Path("cups-2560x1600-exif.jpg");
         using var stored = Image.Load(original);
@@ -20,7 +20,7 @@ public abstract partial class VariantWriterTests
         Assert.NotNull(profile);
         var uploadId = Guid.NewGuid();
 
-        var variants = _writer.Write(uploadId, _storage.AddOriginal(uploadId, original));
+        var variants = await _writer.WriteAsync(uploadId, _storage.AddOriginal(uploadId, original));
 
         foreach (var variant in variants)
         {
@@ -30,7 +30,7 @@ public abstract partial class VariantWriterTests
     }
 
     [Fact]
-    public void An_image_with_transparent_pixels_becomes_png_and_keeps_its_transparency()
+    public async Task An_image_with_transparent_pixels_becomes_png_and_keeps_its_transparency()
     {
         using var image = TestImages.Gradient(1200, 800);
         // A transparent border, like a cut-out product shot.
@@ -46,7 +46,7 @@ public abstract partial class VariantWriterTests
         });
         var uploadId = Guid.NewGuid();
 
-        var variants = _writer.Write(uploadId, _storage.AddOriginal(uploadId, TestImages.Png(image), "png"));
+        var variants = await _writer.WriteAsync(uploadId, _storage.AddOriginal(uploadId, TestImages.Png(image), "png"));
 
         Assert.All(variants, v => Assert.Equal("png", v.Format));
         Assert.All(variants, v => Assert.EndsWith(".png", v.Key, StringComparison.Ordinal));
@@ -59,19 +59,19 @@ public abstract partial class VariantWriterTests
     }
 
     [Fact]
-    public void A_png_whose_pixels_are_all_opaque_becomes_jpeg()
+    public async Task A_png_whose_pixels_are_all_opaque_becomes_jpeg()
     {
         using var image = TestImages.Gradient(900, 600);
         var uploadId = Guid.NewGuid();
 
-        var variants = _writer.Write(uploadId, _storage.AddOriginal(uploadId, TestImages.Png(image), "png"));
+        var variants = await _writer.WriteAsync(uploadId, _storage.AddOriginal(uploadId, TestImages.Png(image), "png"));
 
         Assert.All(variants, v => Assert.Equal("jpeg", v.Format));
         Assert.All(variants, v => Assert.EndsWith(".jpg", v.Key, StringComparison.Ordinal));
     }
 
     [Fact]
-    public void A_greyscale_jpeg_becomes_an_ordinary_jpeg_that_stays_grey()
+    public async Task A_greyscale_jpeg_becomes_an_ordinary_jpeg_that_stays_grey()
     {
         using var source = TestImages.Gradient(1000, 700);
         var bytes = TestImages.Jpeg(source, JpegColorType.Luminance);
@@ -81,7 +81,7 @@ public abstract partial class VariantWriterTests
         }
 
         var uploadId = Guid.NewGuid();
-        var variants = _writer.Write(uploadId, _storage.AddOriginal(uploadId, bytes, "jpg"));
+        var variants = await _writer.WriteAsync(uploadId, _storage.AddOriginal(uploadId, bytes, "jpg"));
 
         Assert.Equal([(200, 140), (600, 420), (1000, 700)], variants.Select(v => (v.Width, v.Height)));
         foreach (var variant in variants)
@@ -94,7 +94,7 @@ public abstract partial class VariantWriterTests
     }
 
     [Fact]
-    public void A_cmyk_jpeg_becomes_an_rgb_jpeg_with_its_colours_right()
+    public async Task A_cmyk_jpeg_becomes_an_rgb_jpeg_with_its_colours_right()
     {
         // ImageSharp 2.1 cannot write CMYK: see Fixtures/README.md for how this one was made.
         var original = Path.Combine(AppContext.BaseDirectory, "Fixtures", "cmyk-red-blue-96x64.jpg");
@@ -103,7 +103,7 @@ public abstract partial class VariantWriterTests
         Assert.Equal(4, bytes[frameHeader + 9]); // four components: C, M, Y, K
 
         var uploadId = Guid.NewGuid();
-        var variants = _writer.Write(uploadId, _storage.AddOriginal(uploadId, original));
+        var variants = await _writer.WriteAsync(uploadId, _storage.AddOriginal(uploadId, original));
 
         Assert.All(variants, v => Assert.Equal((96, 64, "jpeg"), (v.Width, v.Height, v.Format)));
         using var written = Image.Load<Rgb24>(_storage.VariantPath(variants[0].Key));

@@ -36,33 +36,33 @@ public abstract partial class VariantWriterTests
 
     [Theory]
     [MemberData(nameof(UnprocessableOriginals))]
-    public void An_original_that_cannot_be_processed_fails_permanently_with_a_reason_for_people(string what, byte[] bytes, string reasonContains)
+    public async Task An_original_that_cannot_be_processed_fails_permanently_with_a_reason_for_people(string what, byte[] bytes, string reasonContains)
     {
         var uploadId = Guid.NewGuid();
         var key = _storage.AddOriginal(uploadId, bytes, "jpg");
 
-        var failure = Assert.Throws<UnprocessableImageException>(() => _writer.Write(uploadId, key));
+        var failure = await Assert.ThrowsAsync<UnprocessableImageException>(() => _writer.WriteAsync(uploadId, key));
 
         Assert.Contains(reasonContains, failure.Message, StringComparison.OrdinalIgnoreCase);
-        Assert.False(Directory.Exists(_writer.VariantFolder(uploadId)) && Directory.EnumerateFiles(_writer.VariantFolder(uploadId)).Any(), what);
+        Assert.False(Directory.Exists(_storage.VariantFolder(uploadId)) && Directory.EnumerateFiles(_storage.VariantFolder(uploadId)).Any(), what);
     }
 
     [Fact]
-    public void An_image_needing_a_buffer_over_the_memory_limit_fails_permanently()
+    public async Task An_image_needing_a_buffer_over_the_memory_limit_fails_permanently()
     {
         var writer = CreateWriter(new ImageOptions { AllocationLimitMegabytes = 4 });
         var uploadId = Guid.NewGuid();
         var key = _storage.AddOriginal(uploadId, Corpus.Path("kite-2560x1600.jpg"));
 
-        var failure = Assert.Throws<UnprocessableImageException>(() => writer.Write(uploadId, key));
+        var failure = await Assert.ThrowsAsync<UnprocessableImageException>(() => writer.WriteAsync(uploadId, key));
 
         Assert.Contains("more memory", failure.Message, StringComparison.Ordinal);
     }
 
     [Fact]
-    public void A_missing_original_or_a_key_outside_storage_fails_permanently()
+    public async Task A_missing_original_or_a_key_outside_storage_fails_permanently()
     {
-        Assert.Contains("missing", Assert.Throws<UnprocessableImageException>(() => _writer.Write(Guid.NewGuid(), "originals/nothing.jpg")).Message);
-        Assert.Contains("outside", Assert.Throws<UnprocessableImageException>(() => _writer.Write(Guid.NewGuid(), "../../etc/passwd")).Message);
+        Assert.Contains("missing", (await Assert.ThrowsAsync<UnprocessableImageException>(() => _writer.WriteAsync(Guid.NewGuid(), "originals/nothing.jpg"))).Message);
+        Assert.Contains("outside", (await Assert.ThrowsAsync<UnprocessableImageException>(() => _writer.WriteAsync(Guid.NewGuid(), "../../etc/passwd"))).Message);
     }
 }

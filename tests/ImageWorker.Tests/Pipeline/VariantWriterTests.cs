@@ -40,12 +40,12 @@ public abstract partial class VariantWriterTests : IDisposable
 
     [Theory]
     [MemberData(nameof(CorpusImages))]
-    public void Every_corpus_image_gets_each_variant_by_longest_side_with_its_aspect_ratio_and_never_upscaled(string fileName)
+    public async Task Every_corpus_image_gets_each_variant_by_longest_side_with_its_aspect_ratio_and_never_upscaled(string fileName)
     {
         var (uprightWidth, uprightHeight) = UprightSize(Corpus.Path(fileName));
         var uploadId = Guid.NewGuid();
 
-        var variants = _writer.Write(uploadId, _storage.AddOriginal(uploadId, Corpus.Path(fileName)));
+        var variants = await _writer.WriteAsync(uploadId, _storage.AddOriginal(uploadId, Corpus.Path(fileName)));
 
         Assert.Equal(["thumb", "card", "detail"], variants.Select(v => v.Name));
         foreach (var variant in variants)
@@ -66,11 +66,11 @@ public abstract partial class VariantWriterTests : IDisposable
             AssertNoPersonalMetadata(written, File.ReadAllBytes(path));
         }
 
-        Assert.Empty(Directory.GetFiles(_writer.VariantFolder(uploadId), "*.tmp"));
+        Assert.Empty(Directory.GetFiles(_storage.VariantFolder(uploadId), "*.tmp"));
     }
 
     [Fact]
-    public void A_photo_with_exif_orientation_6_comes_out_upright_without_gps_make_or_model()
+    public async Task A_photo_with_exif_orientation_6_comes_out_upright_without_gps_make_or_model()
     {
         var original = Corpus.Path("kite-orient6-gps.jpg");
         using (var stored = Image.Load(original))
@@ -82,7 +82,7 @@ public abstract partial class VariantWriterTests : IDisposable
         }
 
         var uploadId = Guid.NewGuid();
-        var variants = _writer.Write(uploadId, _storage.AddOriginal(uploadId, original));
+        var variants = await _writer.WriteAsync(uploadId, _storage.AddOriginal(uploadId, original));
 
         Assert.Equal(3, variants.Count);
         foreach (var variant in variants)
@@ -98,7 +98,7 @@ public abstract partial class VariantWriterTests : IDisposable
 
         // Landscape alone would pass upside down: the corpus keeps the same photo stored upright.
         var uprightId = Guid.NewGuid();
-        var upright = _writer.Write(uprightId, _storage.AddOriginal(uprightId, Corpus.Path("kite-2560x1600.jpg")));
+        var upright = await _writer.WriteAsync(uprightId, _storage.AddOriginal(uprightId, Corpus.Path("kite-2560x1600.jpg")));
         using var turned = Image.Load<Rgb24>(_storage.VariantPath(variants[0].Key));
         using var reference = Image.Load<Rgb24>(_storage.VariantPath(upright[0].Key));
         Assert.InRange(MeanDifference(turned, reference), 0, 8);
@@ -107,39 +107,39 @@ public abstract partial class VariantWriterTests : IDisposable
     }
 
     [Fact]
-    public void A_small_image_is_never_upscaled_and_each_variant_has_its_size()
+    public async Task A_small_image_is_never_upscaled_and_each_variant_has_its_size()
     {
         using var image = TestImages.Gradient(300, 150);
         var uploadId = Guid.NewGuid();
 
-        var variants = _writer.Write(uploadId, _storage.AddOriginal(uploadId, TestImages.Jpeg(image, JpegColorType.YCbCrRatio420), "jpg"));
+        var variants = await _writer.WriteAsync(uploadId, _storage.AddOriginal(uploadId, TestImages.Jpeg(image, JpegColorType.YCbCrRatio420), "jpg"));
 
         Assert.Equal([(200, 100), (300, 150), (300, 150)], variants.Select(v => (v.Width, v.Height)));
     }
 
     [Fact]
-    public void The_variants_and_their_sizes_come_from_configuration()
+    public async Task The_variants_and_their_sizes_come_from_configuration()
     {
         var writer = CreateWriter(new ImageOptions { Variants = new() { ["small"] = 64, ["large"] = 1000 } });
         var uploadId = Guid.NewGuid();
 
-        var variants = writer.Write(uploadId, _storage.AddOriginal(uploadId, Corpus.Path("kite-2560x1600.jpg")));
+        var variants = await writer.WriteAsync(uploadId, _storage.AddOriginal(uploadId, Corpus.Path("kite-2560x1600.jpg")));
 
         Assert.Equal([("small", 64, 40), ("large", 1000, 625)], variants.Select(v => (v.Name, v.Width, v.Height)));
-        Assert.Equal(["large.jpg", "small.jpg"], Directory.GetFiles(writer.VariantFolder(uploadId)).Select(Path.GetFileName).Order());
+        Assert.Equal(["large.jpg", "small.jpg"], Directory.GetFiles(_storage.VariantFolder(uploadId)).Select(Path.GetFileName).Order());
     }
 
     [Fact]
-    public void Existing_variants_are_found_as_written_and_not_when_one_is_missing()
+    public async Task Existing_variants_are_found_as_written_and_not_when_one_is_missing()
     {
         var uploadId = Guid.NewGuid();
-        Assert.Null(_writer.FindExisting(uploadId));
+        Assert.Null(await _writer.FindExistingAsync(uploadId));
 
-        var written = _writer.Write(uploadId, _storage.AddOriginal(uploadId, Corpus.Path("leaf-2560x1600.jpg")));
+        var written = await _writer.WriteAsync(uploadId, _storage.AddOriginal(uploadId, Corpus.Path("leaf-2560x1600.jpg")));
 
-        Assert.Equal(written, _writer.FindExisting(uploadId));
+        Assert.Equal(written, await _writer.FindExistingAsync(uploadId));
         File.Delete(_storage.VariantPath(written[0].Key));
-        Assert.Null(_writer.FindExisting(uploadId));
+        Assert.Null(await _writer.FindExistingAsync(uploadId));
     }
 
     public void Dispose() => _storage.Dispose();
@@ -147,7 +147,7 @@ public abstract partial class VariantWriterTests : IDisposable
     private VariantWriter CreateWriter(ImageOptions options)
     {
         options.Engine = _engine;
-        return new(Options.Create(options), Options.Create(new ImageStorage { Root = _storage.Root }));
+        return new(Options.Create(options), _storage.Store);
     }
 
     private static (int Width, int Height) UprightSize(string path)

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Reference.UploadApi.Storage;
+namespace Reference.Storage;
 
 /// <summary>fsync of a folder, which .NET does not offer: it makes the renames and creations inside it durable.</summary>
 internal static class DirectorySync
