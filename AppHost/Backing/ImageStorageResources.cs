@@ -12,7 +12,7 @@ public sealed record ImageStorageResources(string Root, IResourceBuilder<Executa
     public const string S3rverKey = "S3RVER";
 }
 
-public static class ImageStorageExtensions
+public static class ImageStorageSetup
 {
     public static ImageStorageResources AddImageStorage(this IDistributedApplicationBuilder builder)
     {

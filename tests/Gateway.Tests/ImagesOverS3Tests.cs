@@ -24,7 +24,7 @@ public sealed class ImagesOverS3Tests : IClassFixture<BackendFixture>, IClassFix
     {
         _backends = backends;
         _s3 = s3;
-        _bucket = ImageStoreExtensions.Create(new ImageStoreSettings
+        _bucket = ImageStores.Create(new ImageStoreSettings
         {
             Kind = "S3",
             S3 = { ServiceUrl = s3.ServiceUrl, Bucket = S3Server.Bucket, AccessKey = S3Server.AccessKey, SecretKey = S3Server.SecretKey },

@@ -182,7 +182,7 @@ public sealed class LocalImageStoreTests : ImageStoreContractTests, IDisposable
 
 public sealed class S3ImageStoreTests(S3Server server) : ImageStoreContractTests, IClassFixture<S3Server>
 {
-    protected override IImageStore Store { get; } = ImageStoreExtensions.Create(new ImageStoreSettings
+    protected override IImageStore Store { get; } = ImageStores.Create(new ImageStoreSettings
     {
         Kind = "S3",
         S3 = { ServiceUrl = server.ServiceUrl, Bucket = S3Server.Bucket, AccessKey = S3Server.AccessKey, SecretKey = S3Server.SecretKey },
@@ -191,7 +191,7 @@ public sealed class S3ImageStoreTests(S3Server server) : ImageStoreContractTests
     [Fact]
     public async Task An_unreachable_server_is_storage_unavailable_not_a_missing_object()
     {
-        var down = ImageStoreExtensions.Create(new ImageStoreSettings
+        var down = ImageStores.Create(new ImageStoreSettings
         {
             Kind = "S3",
             S3 = { ServiceUrl = $"http://127.0.0.1:{Loopback.FreePort()}", Bucket = S3Server.Bucket, AccessKey = S3Server.AccessKey, SecretKey = S3Server.SecretKey },

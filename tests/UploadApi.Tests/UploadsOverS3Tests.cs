@@ -34,7 +34,7 @@ public sealed class UploadsOverS3Tests : IClassFixture<S3Server>, IAsyncLifetime
         settings["Storage:Root"] = "/nonexistent-image-folder";
         settings["Storage:StagingFolder"] = _staging;
         _replica = new UploadApiFactory(settings);
-        _bucket = ImageStoreExtensions.Create(new ImageStoreSettings
+        _bucket = ImageStores.Create(new ImageStoreSettings
         {
             Kind = "S3",
             S3 = { ServiceUrl = s3.ServiceUrl, Bucket = S3Server.Bucket, AccessKey = S3Server.AccessKey, SecretKey = S3Server.SecretKey },

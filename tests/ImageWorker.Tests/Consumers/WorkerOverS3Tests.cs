@@ -12,7 +12,7 @@ public sealed class WorkerOverS3Tests(MessagingServers messaging, S3Server s3) :
 {
     private readonly BackingServers _servers = messaging.Servers;
     private readonly PublishedEvents _events = new();
-    private readonly IImageStore _bucket = ImageStoreExtensions.Create(new ImageStoreSettings
+    private readonly IImageStore _bucket = ImageStores.Create(new ImageStoreSettings
     {
         Kind = "S3",
         S3 = { ServiceUrl = s3.ServiceUrl, Bucket = S3Server.Bucket, AccessKey = S3Server.AccessKey, SecretKey = S3Server.SecretKey },

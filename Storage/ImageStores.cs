@@ -8,7 +8,8 @@ using Reference.Storage;
 
 namespace Microsoft.Extensions.Hosting;
 
-public static class ImageStoreExtensions
+/// <summary>The image store <c>Storage:Kind</c> names: its registration, and its making from settings.</summary>
+public static class ImageStores
 {
     /// <summary>Registers <see cref="IImageStore"/> as <c>Storage:Kind</c> says, its settings checked at start.</summary>
     public static IHostApplicationBuilder AddImageStore(this IHostApplicationBuilder builder)
