@@ -1,5 +1,8 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
@@ -76,6 +79,7 @@ public sealed class ScalingTests(ITestOutputHelper output) : IAsyncLifetime
             }
         });
         clock.Restart();
+        var burstAt = DateTimeOffset.UtcNow;
         var burst = await Task.WhenAll(Enumerable.Range(0, 16).Select(_ => client.UploadAcceptedAsync(Corpus.Path("leaf-2560x1600.jpg"))));
         Assert.True(await Poll.UntilAsync(() => RunningWorkers().Count == Cap, TimeSpan.FromSeconds(30)), "the pool never reached its cap");
         output.WriteLine($"pool at its cap {clock.Elapsed.TotalSeconds:0.0} s after the burst began");
@@ -94,18 +98,53 @@ public sealed class ScalingTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.All(outcomes, status => Assert.Equal("Ready", status));
         Assert.Equal(Cap, most);
 
+        // The console shows the scaler: its current round with the cap, and the burst's step up with its reason.
+        var scaler = await ReadScalerAsync(client);
+        Assert.Equal(Cap, scaler.GetProperty("current").GetProperty("maxWorkers").GetInt32());
+        var stepsUp = scaler.GetProperty("changes").EnumerateArray()
+            .Where(d => d.GetProperty("to").GetInt32() > d.GetProperty("from").GetInt32() && d.GetProperty("at").GetDateTimeOffset() >= burstAt)
+            .ToList();
+        Assert.NotEmpty(stepsUp);
+        Assert.All(stepsUp, d => Assert.Matches(@"^\d+ waiting, \d+ held", d.GetProperty("reason").GetString()));
+        output.WriteLine($"scaler's steps up in the burst: {string.Join(" | ", stepsUp.Select(d => $"{d.GetProperty("from")} → {d.GetProperty("to")}: {d.GetProperty("reason")}"))}");
+        var drained = RunningWorkers();
+
         // Idle again: back to zero within the idle timeout and a few rounds.
         clock.Restart();
         Assert.True(await Poll.UntilAsync(() => RunningWorkers().Count == 0, IdleTimeout + TimeSpan.FromSeconds(30)),
             $"the pool did not go back to zero; last decision {Scaler.LastDecision}");
         output.WriteLine($"back to zero {clock.Elapsed.TotalSeconds:0.0} s after the burst; last decision {Scaler.LastDecision}");
+
+        // Each was drained, not killed: its last heartbeat (kept after it stopped) says Drained, and the scaler's step down is listed.
+        var heartbeats = await ReadAsync(client, "/api/ops/workers");
+        foreach (var name in drained)
+        {
+            var last = heartbeats.EnumerateArray().Select(w => w.GetProperty("heartbeat"))
+                .Where(h => h.GetProperty("name").GetString() == name).MaxBy(h => h.GetProperty("startedAt").GetDateTimeOffset());
+            Assert.Equal("Drained", last.GetProperty("state").GetString());
+        }
+
+        Assert.Contains((await ReadScalerAsync(client)).GetProperty("changes").EnumerateArray(),
+            d => d.GetProperty("to").GetInt32() == 0 && d.GetProperty("reason").GetString()!.Contains("idle for", StringComparison.Ordinal));
     }
 
+    private static Task<JsonElement> ReadScalerAsync(StorefrontClient client) => ReadAsync(client, "/api/ops/scaler");
+
+    private static async Task<JsonElement> ReadAsync(StorefrontClient client, string path)
+    {
+        using var response = await client.GetAsAdminAsync(path);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return await response.Content.ReadFromJsonAsync<JsonElement>();
+    }
+
+    /// <summary>Workers whose process exists or is on its way (a drained worker is still up until the scaler stops it).</summary>
     private List<string> RunningWorkers() =>
         Enumerable.Range(1, Cap).Select(i => $"imageworker-{i}")
             .Where(name => _app.ResourceNotifications.TryGetCurrentState(name, out var e)
-                           && e.Snapshot.State?.Text is { } s && (s == KnownResourceStates.Running || s == KnownResourceStates.Starting))
+                           && e.Snapshot.State?.Text is { } s && !Down.Contains(s))
             .ToList();
+
+    private static readonly string[] Down = [KnownResourceStates.NotStarted, KnownResourceStates.Exited, KnownResourceStates.Finished, KnownResourceStates.FailedToStart];
 
     private async Task<ScalingDecision> NextDecisionAsync(DateTimeOffset? after = null)
     {
