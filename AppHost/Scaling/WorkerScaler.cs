@@ -70,9 +70,23 @@ public sealed class WorkerScaler(
                 decision.From, decision.To, decision.Reason, string.Join(' ', running), Held(reading));
         }
 
+        if (decision.To < decision.From)
+        {
+            // Down: those holding the fewest jobs first, the last started among equals.
+            foreach (var worker in Enumerable.Reverse(running).OrderBy(name => reading?.HeldBy.GetValueOrDefault(name) ?? 0).Take(decision.From - decision.To))
+            {
+                await drains.BeginAsync(worker, heartbeats.GetValueOrDefault(worker), cancellationToken);
+            }
+        }
+
+        // Every leaving worker, whatever this round decided (a worker told to drain takes no more jobs), and before
+        // starting any: a burst that arrives while the last worker drains gets that worker back in the same round.
+        await StopDrainedAsync(heartbeats, reading, now, cancellationToken);
+
         if (decision.To > decision.From)
         {
-            foreach (var worker in pool.Names.Where(name => !up.ContainsKey(name)).Take(decision.To - decision.From))
+            var upNow = UpWorkers();
+            foreach (var worker in pool.Names.Where(name => !upNow.ContainsKey(name)).Take(decision.To - decision.From))
             {
                 var started = await commands.ExecuteCommandAsync(worker, KnownResourceCommands.StartCommand, cancellationToken);
                 logger.LogInformation("Started {Worker}: {Success} after {Elapsed} ms", worker, started.Success, (clock.GetUtcNow() - now).TotalMilliseconds);
@@ -82,16 +96,11 @@ public sealed class WorkerScaler(
                 }
             }
         }
-        else if (decision.To < decision.From)
-        {
-            // Down: those holding the fewest jobs first, the last started among equals.
-            foreach (var worker in Enumerable.Reverse(running).OrderBy(name => reading?.HeldBy.GetValueOrDefault(name) ?? 0).Take(decision.From - decision.To))
-            {
-                await drains.BeginAsync(worker, heartbeats.GetValueOrDefault(worker), cancellationToken);
-            }
-        }
+    }
 
-        // Every leaving worker, whatever this round decided: a worker told to drain takes no more jobs.
+    private async Task StopDrainedAsync(
+        IReadOnlyDictionary<string, Reference.Contracts.WorkerHeartbeat> heartbeats, WorkQueueReading? reading, DateTimeOffset now, CancellationToken cancellationToken)
+    {
         foreach (var worker in drains.LeavingNow.ToList())
         {
             if (await drains.MayStopAsync(worker, heartbeats.GetValueOrDefault(worker), reading, cancellationToken) is not { } why)
