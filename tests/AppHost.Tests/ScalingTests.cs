@@ -9,6 +9,7 @@ using Aspire.Hosting.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Microsoft.Playwright;
 using Reference.AppHost.Scaling;
 using Reference.Tests.Storefront;
 using Reference.Tests.Support;
@@ -126,6 +127,19 @@ public sealed class ScalingTests(ITestOutputHelper output) : IAsyncLifetime
 
         Assert.Contains((await ReadScalerAsync(client)).GetProperty("changes").EnumerateArray(),
             d => d.GetProperty("to").GetInt32() == 0 && d.GetProperty("reason").GetString()!.Contains("idle for", StringComparison.Ordinal));
+
+        // The console's page shows the scaler too: the pool at zero under its cap, and the steps up and down with their reasons.
+        await using var browser = await Browser.LaunchAsync();
+        var page = await browser.NewPageAsync(1400, 1000);
+        await page.GotoAsync(new Uri(client.Http.BaseAddress!, "/admin/jobs.html").ToString());
+        await page.GetByTestId("admin-key-input").FillAsync(StorefrontFixture.AdminKey);
+        await page.GetByTestId("admin-key-save").ClickAsync();
+        var summary = page.Locator("[data-testid=scaler-summary][data-state=running]");
+        await Assertions.Expect(summary).ToHaveAttributeAsync("data-cap", Cap.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await Assertions.Expect(summary).ToHaveAttributeAsync("data-workers", "0");
+        await Assertions.Expect(page.Locator("[data-testid=scaler-decision][data-direction=up]").First).ToContainTextAsync("waiting");
+        await Assertions.Expect(page.Locator("[data-testid=scaler-decision][data-direction=down]").First).ToContainTextAsync("idle for");
+        await Browser.ScreenshotAsync(page, "jobs-console-scaler");
     }
 
     private static Task<JsonElement> ReadScalerAsync(StorefrontClient client) => ReadAsync(client, "/api/ops/scaler");
