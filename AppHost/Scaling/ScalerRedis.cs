@@ -7,8 +7,13 @@ namespace Reference.AppHost.Scaling;
 /// AppHost is the orchestrator). Through it the scaler drains workers by the console's command keys and reads their
 /// heartbeats (<see cref="WorkerDrains"/>), and leaves its decisions for the console (<see cref="ScalerDecisionLog"/>).
 /// </summary>
-public sealed class ScalerRedis(IResourceWithConnectionString cache) : IAsyncDisposable
+public sealed class ScalerRedis(Func<CancellationToken, ValueTask<string?>> connectionString) : IAsyncDisposable
 {
+    public ScalerRedis(IResourceWithConnectionString cache)
+        : this(cache.GetConnectionStringAsync)
+    {
+    }
+
     private readonly SemaphoreSlim _connecting = new(1, 1);
     private ConnectionMultiplexer? _redis;
 
@@ -25,7 +30,7 @@ public sealed class ScalerRedis(IResourceWithConnectionString cache) : IAsyncDis
         {
             if (_redis is null)
             {
-                var options = ConfigurationOptions.Parse(await cache.GetConnectionStringAsync(cancellationToken)
+                var options = ConfigurationOptions.Parse(await connectionString(cancellationToken)
                     ?? throw new InvalidOperationException("Redis has no connection string yet."));
                 // A scaling round must not hang on Redis: it falls back to the broker's view instead.
                 options.AbortOnConnectFail = false;

@@ -52,12 +52,22 @@ public sealed class WorkerDrains(ScalerRedis redis, IOptions<ScalingOptions> opt
         }
     }
 
-    /// <summary>Forgets workers that are no longer up, and adopts running ones whose heartbeat says they are draining.</summary>
-    public void Track(IReadOnlyCollection<string> up, IReadOnlyDictionary<string, WorkerHeartbeat> heartbeats)
+    /// <summary>
+    /// Forgets workers that are no longer up, or were started again since (a new process takes jobs), and adopts running
+    /// ones whose heartbeat says they are draining.
+    /// </summary>
+    public void Track(IReadOnlyDictionary<string, DateTime?> up, IReadOnlyDictionary<string, WorkerHeartbeat> heartbeats)
     {
-        foreach (var gone in _leaving.Keys.Where(name => !up.Contains(name)).ToList())
+        foreach (var (name, leaving) in _leaving.ToList())
         {
-            _leaving.Remove(gone);
+            if (!up.TryGetValue(name, out var started) || (leaving.ResourceStarted is { } then && started != then))
+            {
+                _leaving.Remove(name);
+            }
+            else if (leaving.ResourceStarted is null)
+            {
+                _leaving[name] = leaving with { ResourceStarted = started };
+            }
         }
 
         foreach (var (name, heartbeat) in heartbeats)
@@ -65,7 +75,7 @@ public sealed class WorkerDrains(ScalerRedis redis, IOptions<ScalingOptions> opt
             if (heartbeat.State != "Running" && !_leaving.ContainsKey(name))
             {
                 logger.LogInformation("{Worker} is {State} ({WorkerId}); it leaves the pool", name, heartbeat.State, heartbeat.WorkerId);
-                _leaving[name] = new Leaving(clock.GetUtcNow(), heartbeat.WorkerId);
+                _leaving[name] = new Leaving(clock.GetUtcNow(), heartbeat.WorkerId, up[name]);
             }
         }
     }
@@ -131,5 +141,6 @@ public sealed class WorkerDrains(ScalerRedis redis, IOptions<ScalingOptions> opt
     }
 
     /// <param name="Told">The worker process told to drain, once told.</param>
-    private sealed record Leaving(DateTimeOffset Since, string? Told);
+    /// <param name="ResourceStarted">When the resource's current run began, as seen by the next round.</param>
+    private sealed record Leaving(DateTimeOffset Since, string? Told, DateTime? ResourceStarted = null);
 }

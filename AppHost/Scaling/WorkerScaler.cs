@@ -53,7 +53,7 @@ public sealed class WorkerScaler(
         var now = clock.GetUtcNow();
         var up = UpWorkers();
         var heartbeats = await drains.HeartbeatsAsync(up, cancellationToken);
-        drains.Track(up.Keys, heartbeats);
+        drains.Track(up, heartbeats);
         var running = pool.Names.Where(name => up.ContainsKey(name) && !drains.LeavingNow.Contains(name)).ToList();
         var reading = await queue.ReadAsync(now, cancellationToken);
         var decision = policy.Decide(new ScalingInputs(reading?.Queue, running.Count, now));
