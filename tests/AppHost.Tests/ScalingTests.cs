@@ -100,6 +100,11 @@ public sealed class ScalingTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal(Cap, most);
 
         // The console shows the scaler: its current round with the cap, and the burst's step up with its reason.
+        using (var anonymous = await client.Http.GetAsync("/api/ops/scaler"))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode); // the admin key, as every /api/ops endpoint
+        }
+
         var scaler = await ReadScalerAsync(client);
         Assert.Equal(Cap, scaler.GetProperty("current").GetProperty("maxWorkers").GetInt32());
         var stepsUp = scaler.GetProperty("changes").EnumerateArray()
