@@ -68,7 +68,31 @@ public static class WorkerControl
     public static string AttemptsKey(Guid uploadId) => $"imageworker:attempts:{uploadId}";
 
     public static string AloneAttemptsKey(Guid uploadId) => $"imageworker:attempts-alone:{uploadId}";
+
+    /// <summary>The scaler's last changes of the pool, newest first: a capped list of JSON <see cref="ScalerDecision"/>.</summary>
+    public const string ScalerDecisionsKey = "ops:scaler:decisions";
+
+    /// <summary>The scaler's latest reading, changed or not (<see cref="ScalerDecision"/>); it expires when no scaler runs.</summary>
+    public const string ScalerCurrentKey = "ops:scaler:current";
+
+    /// <summary>How many of the scaler's changes the console keeps.</summary>
+    public const int ScalerDecisionsKept = 50;
 }
+
+/// <summary>One round of the worker scaler, as the console shows it: the pool from <paramref name="From"/> to <paramref name="To"/> and why.</summary>
+/// <param name="Ready">Jobs waiting at the reading; null when the queue could not be read, as for the other inputs.</param>
+/// <param name="Leaving">Workers being drained to stop, not counted in <paramref name="From"/>.</param>
+public sealed record ScalerDecision(
+    DateTimeOffset At,
+    int From,
+    int To,
+    string Reason,
+    int? Ready,
+    int? Unacked,
+    double? OldestWaitingSeconds,
+    IReadOnlyList<string> Leaving,
+    int MinWorkers,
+    int MaxWorkers);
 
 /// <param name="Source">Who wrote it: a worker id, or <c>uploadapi</c>.</param>
 public sealed record UploadHistoryEntry(DateTimeOffset At, string Source, string Event, string? Detail);

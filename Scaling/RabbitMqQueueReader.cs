@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
+using RabbitMQ.Client;
 
 namespace Reference.Scaling;
 
@@ -15,9 +16,11 @@ public sealed record WorkQueueReading(QueueReading Queue, int Consumers, IReadOn
 /// job's age is the queue's head message timestamp when the broker has one, else how long jobs have
 /// been waiting without a break (an upper bound: with prefetch, jobs wait only while every worker is full).
 /// </summary>
-public sealed class RabbitMqQueueReader(string queueName)
+public sealed class RabbitMqQueueReader(string queueName) : IAsyncDisposable
 {
     private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(3) };
+    private IConnection? _connection;
+    private IChannel? _channel;
     private DateTimeOffset? _waitingSince;
 
     /// <param name="management">The management API's base address, e.g. <c>http://messaging:15672</c>.</param>
@@ -38,6 +41,8 @@ public sealed class RabbitMqQueueReader(string queueName)
         var q = queue.RootElement;
         var ready = Int(q, "messages_ready");
         var unacked = Int(q, "messages_unacknowledged");
+        // The larger of the two: a count can only be late, and the management API's is its last statistics.
+        ready = Math.Max(ready, await ReadyNowAsync(amqp, cancellationToken) ?? 0);
         _waitingSince = ready > 0 ? _waitingSince ?? now : null;
         TimeSpan? oldest = ready == 0 ? null
             : q.TryGetProperty("head_message_timestamp", out var head) && head.ValueKind == JsonValueKind.Number
@@ -58,6 +63,51 @@ public sealed class RabbitMqQueueReader(string queueName)
 
         return new WorkQueueReading(new QueueReading(ready, unacked, oldest), Int(q, "consumers"), heldBy);
     }
+
+    /// <summary>
+    /// The queue's ready jobs this instant, from a passive declare over AMQP. The management API's counts are
+    /// statistics, refreshed every <c>collect_statistics_interval</c> (5 s): read alone, they kept an upload that
+    /// arrived in an empty pool waiting that long for the scaler to see it. Null when the broker does not answer.
+    /// </summary>
+    private async Task<int?> ReadyNowAsync(Uri amqp, CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (_connection is not { IsOpen: true })
+            {
+                await CloseAsync();
+                var factory = new ConnectionFactory
+                {
+                    Uri = amqp, ClientProvidedName = "scaler", AutomaticRecoveryEnabled = false, RequestedConnectionTimeout = TimeSpan.FromSeconds(2),
+                };
+                _connection = await factory.CreateConnectionAsync(cancellationToken);
+            }
+
+            if (_channel is not { IsOpen: true })
+            {
+                _channel = await _connection.CreateChannelAsync(cancellationToken: cancellationToken);
+            }
+
+            return (int)(await _channel.QueueDeclarePassiveAsync(queueName, cancellationToken)).MessageCount;
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            // No queue yet (the declare closes the channel), or no broker: the management API's count stands.
+            return null;
+        }
+    }
+
+    private async Task CloseAsync()
+    {
+        if (_connection is not null)
+        {
+            await _connection.DisposeAsync();
+            _connection = null;
+            _channel = null;
+        }
+    }
+
+    public async ValueTask DisposeAsync() => await CloseAsync();
 
     private static int Int(JsonElement element, string name) =>
         element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number ? value.GetInt32() : 0;

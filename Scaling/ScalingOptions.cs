@@ -32,6 +32,12 @@ public sealed class ScalingOptions
     /// <summary>After this long with an empty queue, the pool goes down to <see cref="MinWorkers"/>.</summary>
     public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// How long a worker told to drain may take to say Drained in its heartbeat; after it, it is stopped once the
+    /// broker shows it holds no job (as it is at once when it sends no heartbeat at all).
+    /// </summary>
+    public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromMinutes(2);
+
     /// <summary>Between two readings of the queue.</summary>
     public TimeSpan Interval { get; set; } = TimeSpan.FromSeconds(2);
 

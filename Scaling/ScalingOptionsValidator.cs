@@ -38,6 +38,7 @@ public sealed class ScalingOptionsValidator : IValidateOptions<ScalingOptions>
                      (nameof(options.LatencyTarget), options.LatencyTarget),
                      (nameof(options.StableWindow), options.StableWindow),
                      (nameof(options.IdleTimeout), options.IdleTimeout),
+                     (nameof(options.DrainTimeout), options.DrainTimeout),
                  })
         {
             if (value < TimeSpan.Zero)

@@ -52,6 +52,7 @@ public static class UploadApiServices
         builder.Services.AddOptions<OperationsOptions>().BindConfiguration(OperationsOptions.Section);
         builder.Services.AddSingleton<UploadHistory>();
         builder.Services.AddSingleton<WorkerRegistry>();
+        builder.Services.AddSingleton<ScalerDecisions>();
         builder.Services.AddHttpClient<RabbitMqQueues>(http => http.Timeout = TimeSpan.FromSeconds(3));
         builder.Services.AddScoped<UploadsOverview>();
         builder.Services.AddScoped<UploadRetries>();

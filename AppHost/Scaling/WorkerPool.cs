@@ -48,7 +48,9 @@ public static class WorkerPool
         builder.Services.AddSingleton(new WorkerPoolMembers(workers.Select(w => w.Resource.Name).ToList(), limits));
         builder.Services.AddSingleton(sp => new WorkQueueReader(backing.Messaging.Resource,
             sp.GetRequiredService<DistributedApplicationModel>(), sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<WorkQueueReader>>()));
-        builder.Services.AddSingleton<IWorkerDrain, IdleWorkerDrain>();
+        builder.Services.AddSingleton(new ScalerRedis(backing.Cache.Resource));
+        builder.Services.AddSingleton<WorkerDrains>();
+        builder.Services.AddSingleton<ScalerDecisionLog>();
         builder.Services.AddSingleton<ScalingMetrics>();
         builder.Services.AddSingleton<WorkerScaler>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<WorkerScaler>());

@@ -7,14 +7,16 @@ namespace Reference.AppHost.Scaling;
 
 /// <summary>
 /// The F5 run's scheduler: every <see cref="ScalingOptions.Interval"/> it reads the work queue, asks
-/// <see cref="ScalingPolicy"/> for a pool size, and starts stopped workers or stops drained ones through
-/// Aspire's resource commands. The running workers are read from the resources' states each round,
-/// never remembered, so a restarted scaler adopts the pool it finds instead of starting a second one.
+/// <see cref="ScalingPolicy"/> for a pool size, starts stopped workers, and takes workers out by draining
+/// them (<see cref="WorkerDrains"/>) before Aspire's stop command. The running workers are read from the
+/// resources' states and heartbeats each round, never remembered, so a restarted scaler adopts the pool it
+/// finds instead of starting a second one. Each decision goes to the log, the metrics and the console.
 /// </summary>
 public sealed class WorkerScaler(
     WorkerPoolMembers pool,
     WorkQueueReader queue,
-    IWorkerDrain drain,
+    WorkerDrains drains,
+    ScalerDecisionLog decisions,
     ScalingMetrics metrics,
     ResourceNotificationService notifications,
     ResourceCommandService commands,
@@ -49,22 +51,42 @@ public sealed class WorkerScaler(
     private async Task RoundAsync(ScalingPolicy policy, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
-        var running = pool.Names.Where(IsUp).ToList();
+        var up = UpWorkers();
+        var heartbeats = await drains.HeartbeatsAsync(up, cancellationToken);
+        drains.Track(up, heartbeats);
+        var running = pool.Names.Where(name => up.ContainsKey(name) && !drains.LeavingNow.Contains(name)).ToList();
         var reading = await queue.ReadAsync(now, cancellationToken);
         var decision = policy.Decide(new ScalingInputs(reading?.Queue, running.Count, now));
         LastDecision = decision;
         metrics.Record(decision);
+        await decisions.WriteAsync(decision, drains.LeavingNow, pool.Limits, cancellationToken);
         if (!decision.IsChange)
         {
             logger.LogDebug("Image workers {Decision} (held by {HeldBy})", decision, Held(reading));
-            return;
+        }
+        else
+        {
+            logger.LogInformation("Image workers {From} → {To}: {Reason} (running {Running}; held by {HeldBy})",
+                decision.From, decision.To, decision.Reason, string.Join(' ', running), Held(reading));
         }
 
-        logger.LogInformation("Image workers {From} → {To}: {Reason} (running {Running}; held by {HeldBy})",
-            decision.From, decision.To, decision.Reason, string.Join(' ', running), Held(reading));
+        if (decision.To < decision.From)
+        {
+            // Down: those holding the fewest jobs first, the last started among equals.
+            foreach (var worker in Enumerable.Reverse(running).OrderBy(name => reading?.HeldBy.GetValueOrDefault(name) ?? 0).Take(decision.From - decision.To))
+            {
+                await drains.BeginAsync(worker, heartbeats.GetValueOrDefault(worker), cancellationToken);
+            }
+        }
+
+        // Every leaving worker, whatever this round decided (a worker told to drain takes no more jobs), and before
+        // starting any: a burst that arrives while the last worker drains gets that worker back in the same round.
+        await StopDrainedAsync(heartbeats, reading, now, cancellationToken);
+
         if (decision.To > decision.From)
         {
-            foreach (var worker in pool.Names.Where(name => !IsUp(name)).Take(decision.To - decision.From))
+            var upNow = UpWorkers();
+            foreach (var worker in pool.Names.Where(name => !upNow.ContainsKey(name)).Take(decision.To - decision.From))
             {
                 var started = await commands.ExecuteCommandAsync(worker, KnownResourceCommands.StartCommand, cancellationToken);
                 logger.LogInformation("Started {Worker}: {Success} after {Elapsed} ms", worker, started.Success, (clock.GetUtcNow() - now).TotalMilliseconds);
@@ -73,45 +95,47 @@ public sealed class WorkerScaler(
                     logger.LogWarning("Starting {Worker} failed: {Error}", worker, started.Message);
                 }
             }
-
-            return;
         }
+    }
 
-        // Down: the last-started idle workers first, each only once drained.
-        var stopping = decision.From - decision.To;
-        foreach (var worker in Enumerable.Reverse(running))
+    private async Task StopDrainedAsync(
+        IReadOnlyDictionary<string, Reference.Contracts.WorkerHeartbeat> heartbeats, WorkQueueReading? reading, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        foreach (var worker in drains.LeavingNow.ToList())
         {
-            if (stopping == 0 || reading is null)
-            {
-                break;
-            }
-
-            if (!await drain.DrainAsync(worker, reading, cancellationToken))
+            if (await drains.MayStopAsync(worker, heartbeats.GetValueOrDefault(worker), reading, cancellationToken) is not { } why)
             {
                 continue;
             }
 
             var stopped = await commands.ExecuteCommandAsync(worker, KnownResourceCommands.StopCommand, cancellationToken);
-            logger.LogInformation("Stopped {Worker}: {Success} after {Elapsed} ms", worker, stopped.Success, (clock.GetUtcNow() - now).TotalMilliseconds);
+            logger.LogInformation("Stopped {Worker} ({Why}): {Success} after {Elapsed} ms", worker, why, stopped.Success, (clock.GetUtcNow() - now).TotalMilliseconds);
             if (stopped.Success)
             {
-                stopping--;
+                drains.Stopped(worker);
             }
             else
             {
                 logger.LogWarning("Stopping {Worker} failed: {Error}", worker, stopped.Message);
             }
         }
-
-        if (stopping > 0)
-        {
-            logger.LogInformation("{Count} image worker(s) still hold jobs; stopping them waits for a later round", stopping);
-        }
     }
 
     private static string Held(WorkQueueReading? reading) =>
         reading is null ? "unknown" : string.Join(' ', reading.HeldBy.Select(held => $"{held.Key}={held.Value}"));
 
-    private bool IsUp(string worker) =>
-        notifications.TryGetCurrentState(worker, out var current) && current.Snapshot.State?.Text is { } state && Up.Contains(state);
+    /// <summary>The workers whose resources are up, with when each was started (its heartbeats from before are a previous process's).</summary>
+    private Dictionary<string, DateTime?> UpWorkers()
+    {
+        var up = new Dictionary<string, DateTime?>();
+        foreach (var name in pool.Names)
+        {
+            if (notifications.TryGetCurrentState(name, out var current) && current.Snapshot.State?.Text is { } state && Up.Contains(state))
+            {
+                up[name] = current.Snapshot.StartTimeStamp;
+            }
+        }
+
+        return up;
+    }
 }

@@ -22,6 +22,7 @@ public static class OperationsApi
         var api = app.MapGroup("/api/ops").RequireAdminKey().WithTags("Operations");
         api.MapGet("/queues", GetQueues);
         api.MapGet("/workers", GetWorkers);
+        api.MapGet("/scaler", GetScaler);
         api.MapGet("/uploads", GetUploads);
         api.MapGet("/uploads/{id:guid}", GetUploadHistory);
         api.MapGet("/throughput", GetThroughput);
@@ -50,6 +51,9 @@ public static class OperationsApi
 
     public static async Task<Ok<IReadOnlyList<WorkerView>>> GetWorkers([AsParameters] OperationsServices services) =>
         TypedResults.Ok(await services.Workers.ListAsync());
+
+    /// <summary>The worker scaler's latest round (pool size, cap) and its last changes with their reasons.</summary>
+    public static async Task<Ok<ScalerView>> GetScaler(ScalerDecisions decisions) => TypedResults.Ok(await decisions.ReadAsync());
 
     public static async Task<Results<Ok<UploadsPage>, ProblemHttpResult>> GetUploads(
         string? state, int? limit, [AsParameters] OperationsServices services, CancellationToken cancellationToken)

@@ -2,6 +2,7 @@ using Reference.Bench.EndToEnd;
 using Reference.Bench.Engine;
 using Reference.Bench.Gateway;
 using Reference.Bench.Report;
+using Reference.Bench.Scheduling;
 
 namespace Reference.Bench;
 
@@ -18,6 +19,9 @@ public static class Commands
                      --engine ImageSharp|LibVips --seconds 30 --concurrency 8 --singles 15 --rate 1000 --cache true
                      --telemetry production (1 trace in 10, as deploy/compose.yaml) | dev (every request traced)
                      --service-env NAME=value,NAME2=value   set on every service (experiments)
+          scheduling the elastic worker pool (scaler on): cold upload→Ready from 0 workers, a burst from an idle
+                     pool against a static pool of the cap, idle memory with 0 and 2 workers
+                     --tries 10 --burst 200 --clients 8 --max-workers 2 --idle-timeout 5 --interval 2 --phases memory,cold,burst
           report     regenerate docs/performance.md tables and the chart from the results file
         common: --out bench/results/<date>.json
         """;
@@ -44,6 +48,15 @@ public static class Commands
             {
                 var result = ScalingBench.Measure(images, args.List("engines", "imagesharp,libvips"), args.Get("seconds", 15.0), args.Get("rounds", 2), log);
                 BenchResults.Open(resultsPath).Set("scaling", result);
+                return 0;
+            }
+            case "scheduling":
+            {
+                var result = await SchedulingBench.RunAsync(new SchedulingBench.Settings(
+                    args.Get("tries", 10), args.Get("burst", 200), args.Get("clients", 8), args.Get("max-workers", 2),
+                    TimeSpan.FromSeconds(args.Get("idle-timeout", 5.0)), TimeSpan.FromSeconds(args.Get("interval", 2.0)),
+                    args.Get("phases", "memory,cold,burst")), log);
+                BenchResults.Open(resultsPath).Set("scheduling", result);
                 return 0;
             }
             case "bare-yarp":

@@ -1,11 +1,15 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Microsoft.Playwright;
 using Reference.AppHost.Scaling;
 using Reference.Tests.Storefront;
 using Reference.Tests.Support;
@@ -76,6 +80,7 @@ public sealed class ScalingTests(ITestOutputHelper output) : IAsyncLifetime
             }
         });
         clock.Restart();
+        var burstAt = DateTimeOffset.UtcNow;
         var burst = await Task.WhenAll(Enumerable.Range(0, 16).Select(_ => client.UploadAcceptedAsync(Corpus.Path("leaf-2560x1600.jpg"))));
         Assert.True(await Poll.UntilAsync(() => RunningWorkers().Count == Cap, TimeSpan.FromSeconds(30)), "the pool never reached its cap");
         output.WriteLine($"pool at its cap {clock.Elapsed.TotalSeconds:0.0} s after the burst began");
@@ -94,18 +99,71 @@ public sealed class ScalingTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.All(outcomes, status => Assert.Equal("Ready", status));
         Assert.Equal(Cap, most);
 
+        // The console shows the scaler: its current round with the cap, and the burst's step up with its reason.
+        using (var anonymous = await client.Http.GetAsync("/api/ops/scaler"))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode); // the admin key, as every /api/ops endpoint
+        }
+
+        var scaler = await ReadScalerAsync(client);
+        Assert.Equal(Cap, scaler.GetProperty("current").GetProperty("maxWorkers").GetInt32());
+        var stepsUp = scaler.GetProperty("changes").EnumerateArray()
+            .Where(d => d.GetProperty("to").GetInt32() > d.GetProperty("from").GetInt32() && d.GetProperty("at").GetDateTimeOffset() >= burstAt)
+            .ToList();
+        Assert.NotEmpty(stepsUp);
+        Assert.All(stepsUp, d => Assert.Matches(@"^\d+ waiting, \d+ held", d.GetProperty("reason").GetString()));
+        output.WriteLine($"scaler's steps up in the burst: {string.Join(" | ", stepsUp.Select(d => $"{d.GetProperty("from")} → {d.GetProperty("to")}: {d.GetProperty("reason")}"))}");
+        var drained = RunningWorkers();
+
         // Idle again: back to zero within the idle timeout and a few rounds.
         clock.Restart();
         Assert.True(await Poll.UntilAsync(() => RunningWorkers().Count == 0, IdleTimeout + TimeSpan.FromSeconds(30)),
             $"the pool did not go back to zero; last decision {Scaler.LastDecision}");
         output.WriteLine($"back to zero {clock.Elapsed.TotalSeconds:0.0} s after the burst; last decision {Scaler.LastDecision}");
+
+        // Each was drained, not killed: its last heartbeat (kept after it stopped) says Drained, and the scaler's step down is listed.
+        var heartbeats = await ReadAsync(client, "/api/ops/workers");
+        foreach (var name in drained)
+        {
+            var last = heartbeats.EnumerateArray().Select(w => w.GetProperty("heartbeat"))
+                .Where(h => h.GetProperty("name").GetString() == name).MaxBy(h => h.GetProperty("startedAt").GetDateTimeOffset());
+            Assert.Equal("Drained", last.GetProperty("state").GetString());
+        }
+
+        Assert.Contains((await ReadScalerAsync(client)).GetProperty("changes").EnumerateArray(),
+            d => d.GetProperty("to").GetInt32() == 0 && d.GetProperty("reason").GetString()!.Contains("idle for", StringComparison.Ordinal));
+
+        // The console's page shows the scaler too: the pool at zero under its cap, and the steps up and down with their reasons.
+        await using var browser = await Browser.LaunchAsync();
+        var page = await browser.NewPageAsync(1400, 1000);
+        await page.GotoAsync(new Uri(client.Http.BaseAddress!, "/admin/jobs.html").ToString());
+        await page.GetByTestId("admin-key-input").FillAsync(StorefrontFixture.AdminKey);
+        await page.GetByTestId("admin-key-save").ClickAsync();
+        var summary = page.Locator("[data-testid=scaler-summary][data-state=running]");
+        await Assertions.Expect(summary).ToHaveAttributeAsync("data-cap", Cap.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await Assertions.Expect(summary).ToHaveAttributeAsync("data-workers", "0");
+        await Assertions.Expect(page.Locator("[data-testid=scaler-decision][data-direction=up]").First).ToContainTextAsync("waiting");
+        await Assertions.Expect(page.Locator("[data-testid=scaler-decision][data-direction=down]").First).ToContainTextAsync("idle for");
+        await Browser.ScreenshotAsync(page, "jobs-console-scaler");
     }
 
+    private static Task<JsonElement> ReadScalerAsync(StorefrontClient client) => ReadAsync(client, "/api/ops/scaler");
+
+    private static async Task<JsonElement> ReadAsync(StorefrontClient client, string path)
+    {
+        using var response = await client.GetAsAdminAsync(path);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return await response.Content.ReadFromJsonAsync<JsonElement>();
+    }
+
+    /// <summary>Workers whose process exists or is on its way (a drained worker is still up until the scaler stops it).</summary>
     private List<string> RunningWorkers() =>
         Enumerable.Range(1, Cap).Select(i => $"imageworker-{i}")
             .Where(name => _app.ResourceNotifications.TryGetCurrentState(name, out var e)
-                           && e.Snapshot.State?.Text is { } s && (s == KnownResourceStates.Running || s == KnownResourceStates.Starting))
+                           && e.Snapshot.State?.Text is { } s && !Down.Contains(s))
             .ToList();
+
+    private static readonly string[] Down = [KnownResourceStates.NotStarted, KnownResourceStates.Exited, KnownResourceStates.Finished, KnownResourceStates.FailedToStart];
 
     private async Task<ScalingDecision> NextDecisionAsync(DateTimeOffset? after = null)
     {
@@ -172,5 +230,106 @@ public sealed class ScalingSettingsTests
         Assert.Equal(
             "Invalid scaling settings: Scaling:MaxWorkers (2) is below Scaling:MinWorkers (3); Scaling:IdleTimeout is -00:00:05; it must not be negative.",
             error.Message);
+    }
+}
+
+/// <summary>
+/// How the scaler drains one worker (WorkerDrains), against a real Redis: the worker's side is its heartbeat and command
+/// keys, written and read here as ImageWorker's WorkerHeartbeats does.
+/// </summary>
+public sealed class WorkerDrainsTests : IAsyncLifetime
+{
+    private const string Worker = "imageworker-3";
+    private readonly BackingServers _servers = new();
+    private ScalerRedis _redis = null!;
+    private StackExchange.Redis.ConnectionMultiplexer _worker = null!;
+
+    [Fact]
+    public async Task A_worker_that_sends_heartbeats_is_told_to_drain_and_may_stop_only_once_its_heartbeat_says_drained()
+    {
+        var drains = Drains(TimeSpan.FromMinutes(2));
+        var running = await BeatAsync("Running");
+        var idleOnTheBroker = Reading(held: 0);
+
+        await drains.BeginAsync(Worker, running, CancellationToken.None);
+
+        Assert.Equal("Drain", (string?)await _worker.GetDatabase().StringGetAsync(Reference.Contracts.WorkerControl.CommandKey(running.WorkerId)));
+        Assert.Equal([Worker], drains.LeavingNow);
+        // The broker already shows it idle, but it has not said Drained: a job may be between its prefetch and its start.
+        Assert.Null(await drains.MayStopAsync(Worker, await BeatAsync("Draining"), idleOnTheBroker, CancellationToken.None));
+        Assert.Equal("its heartbeat says Drained", await drains.MayStopAsync(Worker, await BeatAsync("Drained"), Reading(held: 1), CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task A_worker_without_heartbeat_or_past_the_drain_timeout_stops_once_the_broker_shows_it_holds_no_job()
+    {
+        var silent = Drains(TimeSpan.FromMinutes(2));
+        await silent.BeginAsync(Worker, heartbeat: null, CancellationToken.None);
+        Assert.Null(await silent.MayStopAsync(Worker, null, Reading(held: 1), CancellationToken.None));
+        Assert.Null(await silent.MayStopAsync(Worker, null, reading: null, CancellationToken.None));
+        Assert.Contains("no heartbeat", await silent.MayStopAsync(Worker, null, Reading(held: 0), CancellationToken.None));
+
+        var slow = Drains(TimeSpan.Zero);
+        var draining = await BeatAsync("Draining");
+        await slow.BeginAsync(Worker, draining, CancellationToken.None);
+        Assert.Null(await slow.MayStopAsync(Worker, draining, Reading(held: 1), CancellationToken.None));
+        Assert.Contains("still Draining", await slow.MayStopAsync(Worker, draining, Reading(held: 0), CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task A_worker_an_operator_drained_leaves_the_pool_and_a_previous_process_heartbeat_is_not_the_current_one()
+    {
+        var drains = Drains(TimeSpan.FromMinutes(2));
+        var drained = await BeatAsync("Drained", startedAt: DateTimeOffset.UtcNow.AddSeconds(-30));
+
+        var firstRun = new Dictionary<string, DateTime?> { [Worker] = DateTime.UtcNow.AddSeconds(-60) };
+        var seen = await drains.HeartbeatsAsync(firstRun, CancellationToken.None);
+        Assert.Equal(drained.WorkerId, seen[Worker].WorkerId);
+        drains.Track(firstRun, seen);
+        drains.Track(firstRun, seen);
+        Assert.Equal([Worker], drains.LeavingNow);
+
+        // The resource restarted since: that heartbeat was its previous process's, and the new process is not leaving.
+        var secondRun = new Dictionary<string, DateTime?> { [Worker] = DateTime.UtcNow };
+        var restarted = await drains.HeartbeatsAsync(secondRun, CancellationToken.None);
+        Assert.Empty(restarted);
+        drains.Track(secondRun, restarted);
+        Assert.Empty(drains.LeavingNow);
+    }
+
+    private WorkerDrains Drains(TimeSpan drainTimeout) => new(_redis,
+        Microsoft.Extensions.Options.Options.Create(new ScalingOptions { DrainTimeout = drainTimeout }), TimeProvider.System,
+        Microsoft.Extensions.Logging.Abstractions.NullLogger<WorkerDrains>.Instance);
+
+    private static WorkQueueReading Reading(int held) =>
+        new(new QueueReading(0, held), 1, new Dictionary<string, int> { [Worker] = held });
+
+    private int _pid = 4000;
+
+    /// <summary>A heartbeat as the worker process sends it (one process per test unless told otherwise).</summary>
+    private async Task<Reference.Contracts.WorkerHeartbeat> BeatAsync(string state, DateTimeOffset? startedAt = null)
+    {
+        var now = DateTimeOffset.UtcNow;
+        var heartbeat = new Reference.Contracts.WorkerHeartbeat($"{Worker}.test.{_pid}", Worker, "test", _pid, "1", startedAt ?? now.AddSeconds(-5), 2, state, [], 0, 0, 0, now);
+        var database = _worker.GetDatabase();
+        await database.StringSetAsync(Reference.Contracts.WorkerControl.HeartbeatKey(heartbeat.WorkerId),
+            JsonSerializer.Serialize(heartbeat, JsonSerializerOptions.Web), Reference.Contracts.WorkerControl.KeptFor);
+        await database.SortedSetAddAsync(Reference.Contracts.WorkerControl.WorkersKey, heartbeat.WorkerId, now.ToUnixTimeMilliseconds());
+        return heartbeat;
+    }
+
+    public async Task InitializeAsync()
+    {
+        await _servers.StartAsync(BackingServer.Redis);
+        _redis = new ScalerRedis(_ => ValueTask.FromResult<string?>(_servers.RedisConnectionString));
+        // The worker's own Redis user: its heartbeat and command keys are within its rights.
+        _worker = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(_servers.RedisConnectionStringFor("imageworker"));
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _worker.DisposeAsync();
+        await _redis.DisposeAsync();
+        await _servers.DisposeAsync();
     }
 }

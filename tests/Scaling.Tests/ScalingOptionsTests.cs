@@ -10,6 +10,7 @@ public sealed class ScalingOptionsTests
         var result = new ScalingOptionsValidator().Validate(null, new ScalingOptions
         {
             MinWorkers = 3, MaxWorkers = 2, IdleTimeout = TimeSpan.FromSeconds(-1), StableWindow = TimeSpan.FromSeconds(-5),
+            DrainTimeout = TimeSpan.FromSeconds(-2),
         });
 
         Assert.True(result.Failed);
@@ -17,6 +18,7 @@ public sealed class ScalingOptionsTests
         Assert.Contains("Scaling:MaxWorkers (2) is below Scaling:MinWorkers (3)", message);
         Assert.Contains("Scaling:IdleTimeout is -00:00:01; it must not be negative", message);
         Assert.Contains("Scaling:StableWindow", message);
+        Assert.Contains("Scaling:DrainTimeout is -00:00:02; it must not be negative", message);
     }
 
     [Fact]

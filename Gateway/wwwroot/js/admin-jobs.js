@@ -8,7 +8,10 @@ const liveStatus = $('live-status');
 const actionStatus = $('action-status');
 let shownHistory = null;
 
-onKeyForm($('key-form'), $('admin-key'), () => connect());
+onKeyForm($('key-form'), $('admin-key'), () => {
+  connect();
+  pollScaler();
+});
 
 function el(tag, text, attributes = {}) {
   const node = document.createElement(tag);
@@ -109,6 +112,39 @@ function showWorkers(workers) {
   }));
 }
 
+// The scaler's rounds are not in the stream (it is UploadApi's picture; the scaler is the AppHost's): read on their own.
+let scalerTimer = null;
+async function pollScaler() {
+  clearTimeout(scalerTimer);
+  if (!adminKey()) return;
+  try {
+    const response = await fetch('/api/ops/scaler', { headers: { Accept: 'application/json', 'X-Api-Key': adminKey() } });
+    if (response.ok) showScaler(await response.json());
+  } catch {
+    // Shown stale until the next try.
+  }
+  scalerTimer = setTimeout(pollScaler, 3000);
+}
+
+function showScaler({ current, changes }) {
+  const summary = $('scaler-summary');
+  if (current) {
+    const leaving = current.leaving.length ? `; draining ${current.leaving.join(', ')}` : '';
+    summary.textContent = `${current.from} running, ${current.to} wanted, between ${current.minWorkers} and the cap of ${current.maxWorkers}${leaving}. Last round ${time(current.at)}: ${current.reason}.`;
+    summary.dataset.state = 'running';
+    summary.dataset.workers = String(current.from);
+    summary.dataset.cap = String(current.maxWorkers);
+  } else {
+    summary.textContent = 'No scaler runs: the pool is fixed, or the scaler has stopped.';
+    summary.dataset.state = 'absent';
+  }
+  $('scaler-decisions').replaceChildren(...changes.map(d => {
+    const row = el('tr', null, { 'data-testid': 'scaler-decision', 'data-direction': d.to > d.from ? 'up' : 'down' });
+    row.append(el('td', time(d.at)), el('td', `${d.from} → ${d.to}`, { class: 'ops-state' }), el('td', d.reason));
+    return row;
+  }));
+}
+
 function showQueues(queues, problem) {
   $('queues-problem').hidden = !problem;
   $('queues-problem').textContent = problem ?? '';
@@ -194,3 +230,4 @@ async function act(url, done) {
 }
 
 connect();
+pollScaler();
