@@ -243,29 +243,3 @@ public static class OperationsApi
 
     private static ProblemHttpResult Problem(int status, string detail) => TypedResults.Problem(statusCode: status, detail: detail);
 }
-
-public sealed record OperationsServices(
-    RabbitMqQueues Queues,
-    WorkerRegistry Workers,
-    UploadsOverview Uploads,
-    UploadHistory History,
-    Infrastructure.UploadDbContext Db,
-    TimeProvider Clock,
-    ILogger<OperationsServices> Logger);
-
-public sealed record UploadsPage(Dictionary<string, int> Counts, IReadOnlyList<UploadSummary> Uploads);
-
-public sealed record UploadDetail(UploadSummary Upload, IReadOnlyList<UploadHistoryEntry> History);
-
-public sealed record ErrorQueueAction(string Queue, int Messages);
-
-public sealed record RetriedUploads(int Retried, IReadOnlyList<string> Refused);
-
-public sealed record OperationsSnapshot(
-    DateTimeOffset At,
-    IReadOnlyList<QueueView> Queues,
-    string? QueuesProblem,
-    IReadOnlyList<WorkerView> Workers,
-    Dictionary<string, int> Counts,
-    IReadOnlyList<UploadSummary> Latest,
-    IReadOnlyList<ThroughputPoint> Throughput);
