@@ -9,7 +9,6 @@ cd "$(dirname "$0")"
 
 server_packages=(mariadb-server redis-server rabbitmq-server)
 test_packages=(chromium nginx wrk)
-test_packages+=(nodejs npm) # s3rver, the S3 server of the Storage:Kind=S3 tests (AppHost/LocalServers/s3rver.sh)
 
 install_missing() {
   local missing=()
@@ -49,6 +48,9 @@ test() {
   local filter="${1:-}"
   require_dotnet
   install_missing "${server_packages[@]}" "${test_packages[@]}"
+  # s3rver, the S3 server of the Storage:Kind=S3 tests (AppHost/LocalServers/s3rver.sh), runs on Node.js:
+  # any npm on PATH will do (NodeSource's nodejs bundles its own and conflicts with Debian's npm package).
+  command -v npm >/dev/null || install_missing nodejs npm
   tests/corpus/fetch.sh
   for project in tests/*.Tests/*.Tests.csproj; do
     grep -qF "${project//\//\\}" Reference.sln || { echo "$project is not in Reference.sln, so it would not be built." >&2; exit 1; }
