@@ -1,4 +1,3 @@
-using MassTransit;
 using Reference.ImageWorker.Consumers;
 using Reference.ImageWorker.Operations;
 using Reference.ImageWorker.Pipeline;

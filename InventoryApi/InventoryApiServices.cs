@@ -1,9 +1,7 @@
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.Features;
-using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Reference.InventoryApi;
-using Reference.InventoryApi.Apis;
 using Reference.InventoryApi.Caching;
 using Reference.InventoryApi.Infrastructure;
 using Reference.InventoryApi.IntegrationEvents.EventHandling;

@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Options;
-using Reference.Contracts;
 
 namespace Reference.Storage;
 

@@ -1,6 +1,5 @@
 using Amazon.Runtime;
 using Amazon.S3;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Reference.Contracts;

@@ -1,8 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
-
 namespace Reference.AppHost.Backing;
 
 /// <summary>Container mode: the official images, set up by the same scripts.</summary>

@@ -1,7 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Reference.InventoryApi.Model;
-using Reference.InventoryApi.Reservations;
 using Reference.InventoryApi.Shop;
 
 namespace Reference.InventoryApi.Apis;

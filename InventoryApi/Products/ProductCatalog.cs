@@ -5,7 +5,6 @@ using Reference.Contracts;
 using Reference.InventoryApi.Apis;
 using Reference.InventoryApi.Caching;
 using Reference.InventoryApi.Infrastructure;
-using Reference.InventoryApi.Infrastructure.EntityConfigurations;
 using Reference.InventoryApi.Model;
 
 namespace Reference.InventoryApi.Products;

@@ -2,7 +2,6 @@ using Reference.Storage;
 using System.Text;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Net.Http.Headers;
-using Reference.UploadApi.Model;
 using Reference.UploadApi.Storage;
 
 namespace Reference.UploadApi.Intake;

@@ -4,7 +4,6 @@ using Reference.Contracts;
 using Reference.Storage;
 using Reference.UploadApi.Infrastructure;
 using Reference.UploadApi.Model;
-using Reference.UploadApi.Storage;
 
 namespace Reference.UploadApi.Storage;
 

@@ -1,6 +1,4 @@
 using Reference.Bench;
-using Reference.Bench.Engine;
-using Reference.Bench.Report;
 using Reference.Tests.Support;
 
 // bench/run.sh runs "all"; each benchmark can also run alone. See bench/README.md.

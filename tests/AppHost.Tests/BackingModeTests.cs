@@ -1,4 +1,3 @@
-using Reference.Tests.Storefront;
 using Reference.AppHost.Backing;
 
 namespace Reference.AppHost.Tests;

@@ -1,6 +1,5 @@
 using Reference.Tests.Storefront;
 using System.Net;
-using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,10 +1,5 @@
-using System.Diagnostics;
-using MySqlConnector;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Exceptions;
-using Reference.Tests.Support;
-using StackExchange.Redis;
-using Xunit.Abstractions;
 
 namespace Reference.AppHost.Tests;
 

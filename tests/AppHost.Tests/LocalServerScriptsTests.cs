@@ -1,4 +1,3 @@
-using Reference.Tests.Storefront;
 using MySqlConnector;
 using Reference.Tests.Support;
 

@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using Reference.Contracts;
 using Reference.Deploy.Tests.Support;
 using Reference.Tests.Support;

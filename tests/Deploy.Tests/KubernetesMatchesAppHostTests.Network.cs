@@ -1,7 +1,6 @@
 using System.Text.RegularExpressions;
 using Reference.Contracts;
 using Reference.Deploy.Tests.Support;
-using Reference.Tests.Support;
 using static Reference.Deploy.Tests.Support.KubernetesManifests;
 
 namespace Reference.Deploy.Tests;

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Http.Headers;
 using Reference.Gateway.Tests.Support;
 
 namespace Reference.Gateway.Tests;

@@ -1,9 +1,6 @@
 using Reference.Tests.Support;
 using System.Net;
 using System.Net.Http.Json;
-using Microsoft.AspNetCore.Mvc;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.DependencyInjection;
 using Reference.InventoryApi.Apis;
 using Reference.InventoryApi.Model;
 

@@ -1,13 +1,11 @@
 using System.Data.Common;
 using System.Net;
-using System.Net.Http.Json;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Reference.InventoryApi.Apis;
 using Reference.InventoryApi.Infrastructure;
-using Reference.InventoryApi.Model;
 
 namespace Reference.InventoryApi.Tests;
 

@@ -3,11 +3,8 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text;
-using Aspire.Hosting.Testing;
-using Microsoft.Extensions.DependencyInjection;
 using Reference.Reliability.Tests.Support;
 using Reference.Tests.Storefront;
-using Xunit.Abstractions;
 
 namespace Reference.Reliability.Tests;
 

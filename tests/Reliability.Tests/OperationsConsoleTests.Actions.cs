@@ -1,16 +1,13 @@
 using System.Diagnostics;
-using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using System.Net;
 using Microsoft.Playwright;
-using MySqlConnector;
 using RabbitMQ.Client;
 using Reference.Reliability.Tests.Support;
 using Reference.Tests.Storefront;
 using Reference.Tests.Support;
-using Xunit.Abstractions;
 
 namespace Reference.Reliability.Tests;
 

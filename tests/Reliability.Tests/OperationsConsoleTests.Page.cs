@@ -1,13 +1,9 @@
 using System.Diagnostics;
 using Aspire.Hosting.Testing;
-using System.Net;
 using Microsoft.Playwright;
 using MySqlConnector;
-using RabbitMQ.Client;
 using Reference.Reliability.Tests.Support;
 using Reference.Tests.Storefront;
-using Reference.Tests.Support;
-using Xunit.Abstractions;
 
 namespace Reference.Reliability.Tests;
 

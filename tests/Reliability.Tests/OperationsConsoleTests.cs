@@ -1,9 +1,5 @@
-using System.Diagnostics;
 using Aspire.Hosting.Testing;
 using System.Net;
-using Microsoft.Playwright;
-using MySqlConnector;
-using RabbitMQ.Client;
 using Reference.Reliability.Tests.Support;
 using Reference.Tests.Storefront;
 using Reference.Tests.Support;

@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Http.Json;
 using Reference.Reliability.Tests.Support;
 using Reference.Tests.Support;
 

@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Options;
-
 namespace Reference.Scaling.Tests;
 
 public sealed class ScalingOptionsTests

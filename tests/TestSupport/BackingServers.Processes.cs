@@ -3,7 +3,6 @@ using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using MySqlConnector;
-using Xunit;
 
 namespace Reference.Tests.Support;
 

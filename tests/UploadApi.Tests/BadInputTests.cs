@@ -3,7 +3,6 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
-using Reference.UploadApi.Apis;
 using Reference.UploadApi.Tests.Infrastructure;
 
 namespace Reference.UploadApi.Tests;

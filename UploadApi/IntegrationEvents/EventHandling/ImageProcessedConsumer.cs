@@ -1,6 +1,5 @@
 using MassTransit;
 using Reference.Contracts;
-using Reference.UploadApi.Infrastructure;
 using Reference.UploadApi.Model;
 using Reference.UploadApi.Uploads;
 

@@ -1,6 +1,5 @@
 using MassTransit;
 using Reference.Contracts;
-using Reference.UploadApi.Infrastructure;
 using Reference.UploadApi.Uploads;
 
 namespace Reference.UploadApi.IntegrationEvents.EventHandling;

@@ -1,8 +1,6 @@
 using MassTransit;
 using Microsoft.Extensions.Options;
 using Reference.Contracts;
-using Reference.UploadApi.Infrastructure;
-using Reference.UploadApi.Model;
 using Reference.UploadApi.Uploads;
 
 namespace Reference.UploadApi.IntegrationEvents.EventHandling;

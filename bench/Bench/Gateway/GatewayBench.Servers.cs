@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using Reference.Bench.Load;
-using Reference.Bench.Report;
 using Reference.Tests.Support;
 
 namespace Reference.Bench.Gateway;

@@ -1,4 +1,3 @@
-using System.Net.Sockets;
 using Reference.Bench.Load;
 using Reference.Bench.Report;
 using Reference.Tests.Support;

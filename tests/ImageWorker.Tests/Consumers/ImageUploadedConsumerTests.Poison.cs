@@ -1,4 +1,3 @@
-using RabbitMQ.Client;
 using Reference.Contracts;
 using Reference.ImageWorker.Consumers;
 using Reference.Tests.Support;

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Text.Json;
-using MassTransit;
 using RabbitMQ.Client;
 using Reference.Contracts;
 using Reference.Tests.Support;

@@ -1,10 +1,6 @@
-using Microsoft.Extensions.Options;
-using Reference.Contracts;
-using Reference.ImageWorker.Pipeline;
 using Reference.Tests.Support;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Formats.Jpeg;
-using SixLabors.ImageSharp.Metadata.Profiles.Exif;
 using SixLabors.ImageSharp.PixelFormats;
 
 namespace Reference.ImageWorker.Tests.Pipeline;

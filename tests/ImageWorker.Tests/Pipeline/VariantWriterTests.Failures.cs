@@ -1,12 +1,6 @@
 using System.Text;
-using Reference.Contracts;
 using Reference.ImageWorker.Pipeline;
 using Reference.Tests.Support;
-using SixLabors.ImageSharp.Formats.Jpeg;
-using SixLabors.ImageSharp.Formats.Png;
-using SixLabors.ImageSharp.Metadata.Profiles.Exif;
-using SixLabors.ImageSharp.PixelFormats;
-using SixLabors.ImageSharp.Processing;
 
 namespace Reference.ImageWorker.Tests.Pipeline;
 

@@ -1,6 +1,5 @@
 using System.Text;
 using Microsoft.Extensions.Options;
-using Reference.Contracts;
 using Reference.ImageWorker.Pipeline;
 using Reference.Tests.Support;
 using SixLabors.ImageSharp;

@@ -2,8 +2,6 @@ using System.Buffers.Binary;
 using System.IO.Compression;
 using Reference.Tests.Support;
 using SixLabors.ImageSharp;
-using SixLabors.ImageSharp.Formats.Webp;
-using SixLabors.ImageSharp.PixelFormats;
 
 namespace Reference.Reliability.Tests.Support;
 

@@ -1,7 +1,6 @@
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
-using Reference.Tests.Storefront;
 using Reference.Tests.Support;
 
 namespace Reference.Reliability.Tests.Support;
