@@ -40,7 +40,7 @@ public sealed class WorkerRegistry(IConnectionMultiplexer redis, TimeProvider cl
         redis.GetDatabase().StringSetAsync(WorkerControl.CommandKey(workerId), command.ToString(), TimeSpan.FromMinutes(1));
 }
 
-/// <param name="SilentFor">Since the last heartbeat; past <see cref="WorkerControl.LostAfter"/> the worker is lost.</param>
+/// <param name="SilentForSeconds">Since the last heartbeat; past <see cref="WorkerControl.LostAfter"/> the worker is lost.</param>
 public sealed record WorkerView(WorkerHeartbeat Heartbeat, bool Lost, double SilentForSeconds)
 {
     public static WorkerView From(WorkerHeartbeat heartbeat, DateTimeOffset now)

@@ -156,5 +156,4 @@ public sealed partial class KubernetesMatchesAppHostTests
         Assert.All(composeScripts, file => Assert.Equal(File.ReadAllText(file), scripts[Path.GetFileName(file)]));
     }
 
-    /// <summary>A service's or set-up's settings from the AppHost (one address per API), values resolved.</summary>
 }

@@ -7,6 +7,7 @@ namespace Reference.Deploy.Tests;
 /// <summary>Reading the AppHost manifest and the rendered cluster.</summary>
 public sealed partial class KubernetesMatchesAppHostTests
 {
+    /// <summary>A service's or set-up's settings from the AppHost (one address per API), values resolved.</summary>
     private Dictionary<string, string> ExpectedSettings(string resource)
     {
         var environment = Manifest.Environment(resource);
