@@ -30,15 +30,13 @@ public sealed partial class WorkerSupervisor(
     {
         var limits = options.Value.Resolve(MachineCapacity.Current);
         var policy = new ScalingPolicy(limits);
-        var amqp = new Uri(configuration.GetConnectionString("messaging")
-            ?? throw new InvalidOperationException("ConnectionStrings:messaging is not set."));
-        var management = new Uri(configuration["Scaling:ManagementUrl"] ?? $"http://{amqp.Host}:15672");
+        var (management, credentials) = ManagementApi();
         logger.LogInformation("Supervising 0..{Max} image workers (minimum {Min}) from {Management}", limits.MaxWorkers, limits.MinWorkers, management);
         try
         {
             while (!stoppingToken.IsCancellationRequested)
             {
-                await RoundAsync(policy, management, amqp, stoppingToken);
+                await RoundAsync(policy, management, credentials, stoppingToken);
                 await Task.Delay(options.Value.Interval, clock, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             }
         }
@@ -48,14 +46,14 @@ public sealed partial class WorkerSupervisor(
         }
     }
 
-    private async Task RoundAsync(ScalingPolicy policy, Uri management, Uri amqp, CancellationToken cancellationToken)
+    private async Task RoundAsync(ScalingPolicy policy, Uri management, Uri credentials, CancellationToken cancellationToken)
     {
         _workers.RemoveAll(w => w.Process.HasExited && Gone(w));
         var now = clock.GetUtcNow();
         WorkQueueReading? reading = null;
         try
         {
-            reading = await _reader.ReadAsync(management, amqp, now, cancellationToken);
+            reading = await _reader.ReadAsync(management, credentials, now, cancellationToken);
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException or JsonException && !cancellationToken.IsCancellationRequested)
         {
@@ -89,6 +87,25 @@ public sealed partial class WorkerSupervisor(
                 stopping--;
             }
         }
+    }
+
+    /// <summary>
+    /// The management API and the user to read it as. Compose gives the monitoring user's URL
+    /// (<c>ConnectionStrings:messaging-monitor</c>): the worker's own broker user has no management tag,
+    /// and could not see the other workers' channels anyway. Without it: the AMQP user, at
+    /// <c>Scaling:ManagementUrl</c> or the broker's host on port 15672.
+    /// </summary>
+    private (Uri Management, Uri Credentials) ManagementApi()
+    {
+        if (configuration.GetConnectionString("messaging-monitor") is { Length: > 0 } monitor)
+        {
+            var url = new Uri(monitor.Trim());
+            return (new UriBuilder(url) { UserName = "", Password = "" }.Uri, url);
+        }
+
+        var amqp = new Uri(configuration.GetConnectionString("messaging")
+            ?? throw new InvalidOperationException("ConnectionStrings:messaging is not set."));
+        return (new Uri(configuration["Scaling:ManagementUrl"] ?? $"http://{amqp.Host}:15672"), amqp);
     }
 
     /// <summary>A worker process: this same program without supervision, its own broker connection name, any free port.</summary>
