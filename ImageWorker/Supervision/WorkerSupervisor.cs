@@ -15,11 +15,13 @@ namespace Reference.ImageWorker.Supervision;
 /// dies is simply gone, and the policy starts another if the queue still needs it.
 /// </summary>
 public sealed partial class WorkerSupervisor(
-    IOptions<ScalingOptions> options, IConfiguration configuration, TimeProvider clock, ILogger<WorkerSupervisor> logger) : BackgroundService
+    IOptions<ScalingOptions> options, IConfiguration configuration, SupervisorDecisionLog decisions, TimeProvider clock, ILogger<WorkerSupervisor> logger)
+    : BackgroundService
 {
     private const int SigTerm = 15;
     private readonly RabbitMqQueueReader _reader = new(MessageEndpoints.ImageUploadedQueue);
     private readonly List<(string Name, Process Process)> _workers = [];
+    private readonly HashSet<string> _leaving = [];
     private int _started;
 
     public ScalingDecision? LastDecision { get; private set; }
@@ -62,6 +64,7 @@ public sealed partial class WorkerSupervisor(
 
         var decision = policy.Decide(new ScalingInputs(reading?.Queue, _workers.Count, now));
         LastDecision = decision;
+        await decisions.WriteAsync(decision, _leaving, policy.Limits);
         if (!decision.IsChange)
         {
             return;
@@ -84,6 +87,7 @@ public sealed partial class WorkerSupervisor(
             if (reading.HeldBy.GetValueOrDefault(worker.Name) == 0 && Kill(worker.Process.Id, SigTerm) == 0)
             {
                 logger.LogInformation("Stopping {Worker} (pid {Pid}): it holds no job", worker.Name, worker.Process.Id);
+                _leaving.Add(worker.Name);
                 stopping--;
             }
         }
@@ -130,6 +134,7 @@ public sealed partial class WorkerSupervisor(
     private bool Gone((string Name, Process Process) worker)
     {
         logger.LogInformation("{Worker} (pid {Pid}) exited with code {Code}", worker.Name, worker.Process.Id, worker.Process.ExitCode);
+        _leaving.Remove(worker.Name);
         worker.Process.Dispose();
         return true;
     }
