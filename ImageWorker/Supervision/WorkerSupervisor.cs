@@ -32,13 +32,14 @@ public sealed partial class WorkerSupervisor(
     {
         var limits = options.Value.Resolve(MachineCapacity.Current);
         var policy = new ScalingPolicy(limits);
-        var (management, credentials) = ManagementApi();
-        logger.LogInformation("Supervising 0..{Max} image workers (minimum {Min}) from {Management}", limits.MaxWorkers, limits.MinWorkers, management);
+        var (management, amqp) = BrokerAddresses();
+        logger.LogInformation("Supervising 0..{Max} image workers (minimum {Min}) from {Management}", limits.MaxWorkers, limits.MinWorkers,
+            management.GetComponents(UriComponents.SchemeAndServer, UriFormat.Unescaped));
         try
         {
             while (!stoppingToken.IsCancellationRequested)
             {
-                await RoundAsync(policy, management, credentials, stoppingToken);
+                await RoundAsync(policy, management, amqp, stoppingToken);
                 await Task.Delay(options.Value.Interval, clock, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             }
         }
@@ -48,14 +49,14 @@ public sealed partial class WorkerSupervisor(
         }
     }
 
-    private async Task RoundAsync(ScalingPolicy policy, Uri management, Uri credentials, CancellationToken cancellationToken)
+    private async Task RoundAsync(ScalingPolicy policy, Uri management, Uri amqp, CancellationToken cancellationToken)
     {
         _workers.RemoveAll(w => w.Process.HasExited && Gone(w));
         var now = clock.GetUtcNow();
         WorkQueueReading? reading = null;
         try
         {
-            reading = await _reader.ReadAsync(management, credentials, now, cancellationToken);
+            reading = await _reader.ReadAsync(management, amqp, now, cancellationToken);
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException or JsonException && !cancellationToken.IsCancellationRequested)
         {
@@ -94,22 +95,19 @@ public sealed partial class WorkerSupervisor(
     }
 
     /// <summary>
-    /// The management API and the user to read it as. Compose gives the monitoring user's URL
-    /// (<c>ConnectionStrings:messaging-monitor</c>): the worker's own broker user has no management tag,
-    /// and could not see the other workers' channels anyway. Without it: the AMQP user, at
-    /// <c>Scaling:ManagementUrl</c> or the broker's host on port 15672.
+    /// The management API, with the user to read it as when that is not the AMQP user: compose gives the
+    /// monitoring user's URL (<c>ConnectionStrings:messaging-monitor</c>), since the worker's own broker user
+    /// has no management tag and could not see the other workers' channels anyway. Without it:
+    /// <c>Scaling:ManagementUrl</c>, or the broker's host on port 15672, as the AMQP user.
     /// </summary>
-    private (Uri Management, Uri Credentials) ManagementApi()
+    private (Uri Management, Uri Amqp) BrokerAddresses()
     {
-        if (configuration.GetConnectionString("messaging-monitor") is { Length: > 0 } monitor)
-        {
-            var url = new Uri(monitor.Trim());
-            return (new UriBuilder(url) { UserName = "", Password = "" }.Uri, url);
-        }
-
         var amqp = new Uri(configuration.GetConnectionString("messaging")
             ?? throw new InvalidOperationException("ConnectionStrings:messaging is not set."));
-        return (new Uri(configuration["Scaling:ManagementUrl"] ?? $"http://{amqp.Host}:15672"), amqp);
+        var management = configuration.GetConnectionString("messaging-monitor") is { Length: > 0 } monitor
+            ? monitor.Trim()
+            : configuration["Scaling:ManagementUrl"] ?? $"http://{amqp.Host}:15672";
+        return (new Uri(management), amqp);
     }
 
     /// <summary>A worker process: this same program without supervision, its own broker connection name, any free port.</summary>
