@@ -71,9 +71,30 @@ public sealed partial class StackOnPodmanTests
 
         await phases.RunAsync("autoscale: one upload starts a worker and becomes Ready", async () =>
         {
+            var photo = await File.ReadAllBytesAsync(Corpus.Path(Photo), ct);
             var clock = Stopwatch.StartNew();
-            var uploadId = await UploadUntilReadyAsync(http, productId, ct);
-            output.WriteLine($"cold upload→Ready: {clock.Elapsed.TotalSeconds:0.0} s (polled every 0.5 s)");
+            var uploadId = await PostUploadAsync(http, productId, photo, ct);
+            var accepted = clock.Elapsed;
+            TimeSpan? processStarted = null;
+            using (var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct))
+            {
+                deadline.CancelAfter(TimeSpan.FromMinutes(1));
+                while (true)
+                {
+                    processStarted ??= await WorkerProcessesAsync(stack, supervisor, deadline.Token) > 0 ? clock.Elapsed : null;
+                    var upload = await GetJsonAsync(http, $"/api/uploads/{uploadId}", deadline.Token);
+                    Assert.True((string?)upload["status"] != "Failed", "The upload failed: " + upload["reason"]);
+                    if ((string?)upload["status"] == "Ready")
+                    {
+                        break;
+                    }
+
+                    await Task.Delay(TimeSpan.FromMilliseconds(200), deadline.Token);
+                }
+            }
+
+            output.WriteLine($"cold upload→Ready: {clock.Elapsed.TotalSeconds:0.0} s (202 after {accepted.TotalSeconds:0.0} s, " +
+                $"a worker process seen after {processStarted?.TotalSeconds.ToString("0.0") ?? "-"} s; polled every ~0.5 s)");
             Assert.InRange(await WorkerProcessesAsync(stack, supervisor, ct), 1, cap);
             var startedBy = (await GetJsonAsync(http, $"/api/ops/uploads/{uploadId}", ct))["history"]!.AsArray()
                 .Where(e => (string?)e!["event"] == "started").Select(e => (string)e!["source"]!).ToList();
@@ -133,6 +154,21 @@ public sealed partial class StackOnPodmanTests
         {
             output.WriteLine("supervisor: " + decision.Trim());
         }
+
+        await phases.RunAsync("autoscale: the decisions are where the console reads the scaler's (Redis)", async () =>
+        {
+            // Written as the imageworker's Redis user (ACL ~ops:*); read here as the administrator, inside the cache container.
+            var cache = (await stack.ServiceContainersAsync("cache", ct)).Single();
+            var listed = await stack.ExecInAsync(cache,
+                "REDISCLI_AUTH=\"$(cat /run/secrets/cache-password)\" redis-cli --raw LRANGE ops:scaler:decisions 0 -1", ct);
+            var changes = listed.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+                .Select(line => JsonNode.Parse(line)!).ToList();
+            Assert.True(changes.Count >= 3, "ops:scaler:decisions: " + listed);
+            Assert.Equal(0, (int)changes[0]["to"]!);
+            Assert.Contains(changes, c => (int)c["from"]! == 0 && (int)c["to"]! >= 1);
+            Assert.Contains(changes, c => (int)c["to"]! == cap && (int)c["maxWorkers"]! == cap);
+            output.WriteLine($"ops:scaler:decisions: {changes.Count} changes, newest: {changes[0].ToJsonString()}");
+        });
     }
 
     private static async Task<string> PostUploadAsync(HttpClient http, string productId, byte[] photo, CancellationToken ct)
