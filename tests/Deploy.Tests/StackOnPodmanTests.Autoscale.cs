@@ -23,7 +23,11 @@ public sealed partial class StackOnPodmanTests
     /// <summary>The override's idle timeout in the test (the shipped default is 5 minutes).</summary>
     private static readonly TimeSpan IdleTimeout = TimeSpan.FromSeconds(20);
 
-    private const int BurstUploads = 12;
+    /// <summary>
+    /// Enough that one worker is still busy when the supervisor sees the backlog: the management API's figures
+    /// are up to 5 s old, and one worker does about two of these photos a second here (12 were done before it looked).
+    /// </summary>
+    private const int BurstUploads = 30;
 
     /// <summary>Each worker process's command line names the service's assembly; the supervisor's too.</summary>
     private const string CountWorkerProcesses = "grep -l 'ImageWorker[.]dll' /proc/[0-9]*/cmdline 2>/dev/null | wc -l";
