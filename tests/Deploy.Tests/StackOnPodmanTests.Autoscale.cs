@@ -23,10 +23,6 @@ public sealed partial class StackOnPodmanTests
     /// <summary>The override's idle timeout in the test (the shipped default is 5 minutes).</summary>
     private static readonly TimeSpan IdleTimeout = TimeSpan.FromSeconds(20);
 
-    /// <summary>
-    /// Enough that one worker is still busy when the supervisor sees the backlog: the management API's figures
-    /// are up to 5 s old, and one worker does about two of these photos a second here (12 were done before it looked).
-    /// </summary>
     private const int BurstUploads = 30;
 
     /// <summary>Each worker process's command line names the service's assembly; the supervisor's too.</summary>
@@ -61,6 +57,16 @@ public sealed partial class StackOnPodmanTests
         var cap = int.Parse(SupervisingPattern().Match(started).Groups["max"].Value);
         output.WriteLine($"supervisor {host}: cap {cap} worker processes (from the container's limits), idle timeout {IdleTimeout.TotalSeconds:0} s");
         Assert.True(cap >= 2, $"A burst cannot show scaling with a cap of {cap}: the override's mem_limit or the CPUs give too little.");
+
+        async Task BackToZeroAsync(string after) => await phases.RunAsync($"autoscale: idle after {after}, back to 0 worker processes", async () =>
+        {
+            var clock = Stopwatch.StartNew();
+            await Poll.UntilAsync(() => WorkerProcessesAsync(stack, supervisor, ct), n => n == 0, IdleTimeout + TimeSpan.FromSeconds(60));
+            output.WriteLine($"back to 0 worker processes {clock.Elapsed.TotalSeconds:0.0} s after {after} (idle timeout {IdleTimeout.TotalSeconds:0} s); " +
+                $"{(await ResidentBytesAsync(stack, supervisor, ct)) >> 20} MiB resident");
+            // Stopped workers say so or fall silent: none stays listed as running.
+            await Poll.UntilAsync(() => LiveWorkersOnAsync(http, host, ct), w => w.Count == 0, WorkerControl.LostAfter + TimeSpan.FromSeconds(15));
+        });
 
         await phases.RunAsync("autoscale: an empty queue runs no worker process", async () =>
         {
@@ -109,7 +115,11 @@ public sealed partial class StackOnPodmanTests
             output.WriteLine($"console: {string.Join(", ", live)} running in {host}; the upload started by {string.Join(", ", startedBy)}");
         });
 
-        await phases.RunAsync($"autoscale: a burst of {BurstUploads} uploads raises the workers to the cap, not beyond", async () =>
+        await BackToZeroAsync("the first upload");
+
+        // From an idle pool: one worker keeps up with uploads as fast as one client sends them here, so a burst into
+        // a running worker leaves no backlog to scale on; into an empty pool it waits until the supervisor looks.
+        await phases.RunAsync($"autoscale: a burst of {BurstUploads} uploads into the idle pool raises the workers to the cap, not beyond", async () =>
         {
             var clock = Stopwatch.StartNew();
             var photo = await File.ReadAllBytesAsync(Corpus.Path(Photo), ct);
@@ -144,15 +154,7 @@ public sealed partial class StackOnPodmanTests
             Assert.Equal(cap, most);
         });
 
-        await phases.RunAsync("autoscale: idle again, back to 0 worker processes", async () =>
-        {
-            var clock = Stopwatch.StartNew();
-            await Poll.UntilAsync(() => WorkerProcessesAsync(stack, supervisor, ct), n => n == 0, IdleTimeout + TimeSpan.FromSeconds(60));
-            output.WriteLine($"back to 0 worker processes {clock.Elapsed.TotalSeconds:0.0} s after the burst (idle timeout {IdleTimeout.TotalSeconds:0} s); " +
-                $"{(await ResidentBytesAsync(stack, supervisor, ct)) >> 20} MiB resident");
-            // Stopped workers say so or fall silent: none stays listed as running.
-            await Poll.UntilAsync(() => LiveWorkersOnAsync(http, host, ct), w => w.Count == 0, WorkerControl.LostAfter + TimeSpan.FromSeconds(15));
-        });
+        await BackToZeroAsync("the burst");
 
         foreach (var decision in (await stack.LogsAsync(supervisor, ct)).Split('\n').Where(l => l.Contains("Image workers", StringComparison.Ordinal)))
         {
