@@ -23,13 +23,17 @@ public sealed class RabbitMqQueueReader(string queueName) : IAsyncDisposable
     private IChannel? _channel;
     private DateTimeOffset? _waitingSince;
 
-    /// <param name="management">The management API's base address, e.g. <c>http://messaging:15672</c>.</param>
-    /// <param name="amqp">The broker's AMQP URI: its user and password are the management API's too.</param>
+    /// <param name="management">
+    /// The management API's base address, e.g. <c>http://messaging:15672</c>; with a user and password in it
+    /// (compose's monitoring user, <c>http://monitor:...@messaging:15672/</c>), those are read as.
+    /// </param>
+    /// <param name="amqp">The broker's AMQP URI: its user and password are the management API's too, unless <paramref name="management"/> has its own.</param>
     public async Task<WorkQueueReading> ReadAsync(Uri management, Uri amqp, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var baseUrl = management.ToString().TrimEnd('/');
+        var baseUrl = management.GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped).TrimEnd('/');
+        var user = management.UserInfo is { Length: > 0 } own ? own : amqp.UserInfo;
         var authorization = new AuthenticationHeaderValue("Basic",
-            Convert.ToBase64String(Encoding.UTF8.GetBytes(Uri.UnescapeDataString(amqp.UserInfo))));
+            Convert.ToBase64String(Encoding.UTF8.GetBytes(Uri.UnescapeDataString(user))));
         // Not there yet (UploadApi declares it at its start): nothing waits.
         using var queue = await GetAsync($"{baseUrl}/api/queues/%2F/{Uri.EscapeDataString(queueName)}", authorization, cancellationToken)
             ?? JsonDocument.Parse("{}");

@@ -15,11 +15,13 @@ namespace Reference.ImageWorker.Supervision;
 /// dies is simply gone, and the policy starts another if the queue still needs it.
 /// </summary>
 public sealed partial class WorkerSupervisor(
-    IOptions<ScalingOptions> options, IConfiguration configuration, TimeProvider clock, ILogger<WorkerSupervisor> logger) : BackgroundService
+    IOptions<ScalingOptions> options, IConfiguration configuration, SupervisorDecisionLog decisions, TimeProvider clock, ILogger<WorkerSupervisor> logger)
+    : BackgroundService
 {
     private const int SigTerm = 15;
     private readonly RabbitMqQueueReader _reader = new(MessageEndpoints.ImageUploadedQueue);
     private readonly List<(string Name, Process Process)> _workers = [];
+    private readonly HashSet<string> _leaving = [];
     private int _started;
 
     public ScalingDecision? LastDecision { get; private set; }
@@ -30,10 +32,9 @@ public sealed partial class WorkerSupervisor(
     {
         var limits = options.Value.Resolve(MachineCapacity.Current);
         var policy = new ScalingPolicy(limits);
-        var amqp = new Uri(configuration.GetConnectionString("messaging")
-            ?? throw new InvalidOperationException("ConnectionStrings:messaging is not set."));
-        var management = new Uri(configuration["Scaling:ManagementUrl"] ?? $"http://{amqp.Host}:15672");
-        logger.LogInformation("Supervising 0..{Max} image workers (minimum {Min}) from {Management}", limits.MaxWorkers, limits.MinWorkers, management);
+        var (management, amqp) = BrokerAddresses();
+        logger.LogInformation("Supervising 0..{Max} image workers (minimum {Min}) from {Management}", limits.MaxWorkers, limits.MinWorkers,
+            management.GetComponents(UriComponents.SchemeAndServer, UriFormat.Unescaped));
         try
         {
             while (!stoppingToken.IsCancellationRequested)
@@ -64,6 +65,7 @@ public sealed partial class WorkerSupervisor(
 
         var decision = policy.Decide(new ScalingInputs(reading?.Queue, _workers.Count, now));
         LastDecision = decision;
+        await decisions.WriteAsync(decision, _leaving, policy.Limits);
         if (!decision.IsChange)
         {
             return;
@@ -86,9 +88,26 @@ public sealed partial class WorkerSupervisor(
             if (reading.HeldBy.GetValueOrDefault(worker.Name) == 0 && Kill(worker.Process.Id, SigTerm) == 0)
             {
                 logger.LogInformation("Stopping {Worker} (pid {Pid}): it holds no job", worker.Name, worker.Process.Id);
+                _leaving.Add(worker.Name);
                 stopping--;
             }
         }
+    }
+
+    /// <summary>
+    /// The management API, with the user to read it as when that is not the AMQP user: compose gives the
+    /// monitoring user's URL (<c>ConnectionStrings:messaging-monitor</c>), since the worker's own broker user
+    /// has no management tag and could not see the other workers' channels anyway. Without it:
+    /// <c>Scaling:ManagementUrl</c>, or the broker's host on port 15672, as the AMQP user.
+    /// </summary>
+    private (Uri Management, Uri Amqp) BrokerAddresses()
+    {
+        var amqp = new Uri(configuration.GetConnectionString("messaging")
+            ?? throw new InvalidOperationException("ConnectionStrings:messaging is not set."));
+        var management = configuration.GetConnectionString("messaging-monitor") is { Length: > 0 } monitor
+            ? monitor.Trim()
+            : configuration["Scaling:ManagementUrl"] ?? $"http://{amqp.Host}:15672";
+        return (new Uri(management), amqp);
     }
 
     /// <summary>A worker process: this same program without supervision, its own broker connection name, any free port.</summary>
@@ -113,6 +132,7 @@ public sealed partial class WorkerSupervisor(
     private bool Gone((string Name, Process Process) worker)
     {
         logger.LogInformation("{Worker} (pid {Pid}) exited with code {Code}", worker.Name, worker.Process.Id, worker.Process.ExitCode);
+        _leaving.Remove(worker.Name);
         worker.Process.Dispose();
         return true;
     }

@@ -61,6 +61,8 @@ public sealed partial class StackOnPodmanTests(ITestOutputHelper output)
             ["REDIS_IMAGE"] = redis,
             ["RABBITMQ_IMAGE"] = rabbitmq,
             ["MYSQL_SERVER_VERSION"] = "10.11.0-mariadb",
+            // Read by compose.autoscale.yaml only (StackOnPodmanTests.Autoscale.cs).
+            ["IMAGEWORKER_IDLE_TIMEOUT"] = IdleTimeout.ToString(@"hh\:mm\:ss"),
         };
         var envFile = Path.Combine(podman.Directory, project + ".env");
         await File.WriteAllLinesAsync(envFile, variables.Select(v => $"{v.Key}={v.Value}"), ct);
@@ -90,6 +92,8 @@ public sealed partial class StackOnPodmanTests(ITestOutputHelper output)
             await phases.RunAsync("console: drain a worker, the next upload goes to the other",
                 () => AssertDrainedWorkerTakesNothingAsync(output, http, productId, workers, ct));
             await phases.RunAsync("console: resume the drained worker", () => AssertResumedWorkerTakesJobsAsync(output, http, workers, ct));
+            // The workers on demand, on this same stack; the restart below brings the fixed workers back.
+            await AssertWorkersOnDemandAsync(output, phases, stack, http, productId, ct);
 
             await phases.RunAsync("compose down (volumes kept)", () => stack.DownAsync(volumes: false, ct));
             await phases.RunAsync("compose up again", () => stack.UpAsync(ct));

@@ -25,6 +25,35 @@ public sealed class ComposeStack(PodmanHost podman, string project, string envFi
         }
     }
 
+    /// <summary>
+    /// Recreates one service from deploy/compose.yaml with an override file of deploy/ on top
+    /// (<c>up -d --no-deps</c>: the rest of the stack keeps running; no image is built).
+    /// </summary>
+    public Task UpServiceAsync(string service, string overrideFile, CancellationToken cancellationToken) =>
+        podman.Shell.RunAsync("docker-compose",
+            ["--project-name", Project, "--env-file", envFile, "--file", ComposeFile.FilePath,
+             "--file", Path.Combine(ComposeFile.DeployDirectory, overrideFile), "up", "-d", "--no-deps", service],
+            cancellationToken);
+
+    /// <summary>The running containers of one service.</summary>
+    public async Task<IReadOnlyList<string>> ServiceContainersAsync(string service, CancellationToken cancellationToken)
+    {
+        var listed = await podman.Shell.RunAsync("podman",
+            ["ps", "-q", "--filter", "label=com.docker.compose.project=" + Project, "--filter", "label=com.docker.compose.service=" + service],
+            cancellationToken, quiet: true);
+        return listed.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+    }
+
+    /// <summary>Runs a shell command in one container, quietly (for polling).</summary>
+    public async Task<string> ExecInAsync(string container, string command, CancellationToken cancellationToken) =>
+        (await podman.Shell.RunAsync("podman", ["exec", container, "sh", "-c", command], cancellationToken, quiet: true)).Output;
+
+    public async Task<string> LogsAsync(string container, CancellationToken cancellationToken)
+    {
+        var logs = await podman.Shell.RunAsync("podman", ["logs", container], cancellationToken, check: false, quiet: true);
+        return logs.Output + logs.Errors;
+    }
+
     /// <summary>Removes containers and networks; with <paramref name="volumes"/> the data too.</summary>
     public Task DownAsync(bool volumes, CancellationToken cancellationToken) =>
         volumes

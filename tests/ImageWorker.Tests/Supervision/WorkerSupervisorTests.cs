@@ -2,8 +2,11 @@ using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
+using System.Text.Json.Nodes;
 using Reference.Contracts;
+using Reference.ImageWorker.Supervision;
 using Reference.Tests.Support;
+using StackExchange.Redis;
 using Xunit.Abstractions;
 
 namespace Reference.ImageWorker.Tests.Supervision;
@@ -60,6 +63,15 @@ public sealed class WorkerSupervisorTests(ITestOutputHelper output) : IAsyncLife
             Assert.Equal(2, most);
             Assert.Contains("Image workers 0 → 2: 6 waiting", Text(log));
             Assert.Contains("idle for", Text(log));
+
+            // The changes where the operations console reads the AppHost scaler's, newest first: up to the cap, back to zero.
+            await using var redis = await ConnectionMultiplexer.ConnectAsync(_servers.RedisConnectionString);
+            var changes = (await redis.GetDatabase().ListRangeAsync(SupervisorDecisionLog.DecisionsKey))
+                .Select(entry => JsonNode.Parse(entry.ToString())!).ToList();
+            output.WriteLine(string.Join("\n", changes.Select(c => c.ToJsonString())));
+            Assert.Contains(changes, c => (int)c["from"]! == 0 && (int)c["to"]! == 2 && (int)c["ready"]! == 6 && (int)c["maxWorkers"]! == 2);
+            Assert.Equal(0, (int)changes[0]["to"]!);
+            Assert.Contains("idle for", (string)changes[0]["reason"]!);
         }
         finally
         {
