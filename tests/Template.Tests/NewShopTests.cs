@@ -58,7 +58,7 @@ public sealed partial class NewShopTests(TemplatePackage template, ITestOutputHe
         // Two shops on one machine must not share user secrets or container volumes. (Migration locks
         // are named after the database they guard, which two shops only share if they share the data.)
         Assert.Contains("<UserSecretsId>acme-shop-", Read("AppHost/Acme.Shop.AppHost.csproj"));
-        Assert.Contains("\"acme-shop-mysql-data\"", Read("AppHost/Backing/BackingServices.cs"));
+        Assert.Contains("\"acme-shop-mysql-data\"", Read("AppHost/Backing/BackingServiceSetup.Containers.cs"));
         Assert.DoesNotContain("\"reference-", string.Concat(TextFiles(Shop).Select(File.ReadAllText)));
     }
 
@@ -106,6 +106,7 @@ public sealed partial class NewShopTests(TemplatePackage template, ITestOutputHe
             Assert.DoesNotContain("admin.html", File.ReadAllText(page));
         }
 
+        Assert.DoesNotContain("admin.html", Read("Gateway/wwwroot/js/site-header.js"));
         Assert.DoesNotContain("/admin.html", Read("tests/Gateway.Tests/StorefrontTests.cs"));
     }
 
@@ -129,7 +130,7 @@ public sealed partial class NewShopTests(TemplatePackage template, ITestOutputHe
         Assert.True(File.Exists(Path.Combine(plain, "Plain.Shop.sln")));
         Assert.True(File.Exists(Path.Combine(plain, "Gateway/wwwroot/admin.html")));
         Assert.True(File.Exists(Path.Combine(plain, "Gateway/wwwroot/js/admin.js")));
-        Assert.Contains("<a href=\"/admin.html\">Admin</a>", File.ReadAllText(Path.Combine(plain, "Gateway/wwwroot/index.html")));
+        Assert.Contains("['/admin.html', 'Admin']", File.ReadAllText(Path.Combine(plain, "Gateway/wwwroot/js/site-header.js")));
         var appHost = File.ReadAllText(Path.Combine(plain, "AppHost/AppHost.cs"));
         Assert.Contains("ReplicaCount(\"ImageWorker\", 2)", File.ReadAllText(Path.Combine(plain, "AppHost/Scaling/WorkerPool.cs")));
         Assert.Contains("GetValue(\"Gateway:Port\", 8080)", appHost);
