@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using Reference.Contracts;
 
 namespace Reference.Storage;
 
@@ -14,7 +15,7 @@ public sealed class LocalImageStore : IImageStore
     public LocalImageStore(string root)
     {
         _root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(root));
-        StagingFolder = Path.Combine(_root, Reference.Contracts.ImageStorage.OriginalsFolder);
+        StagingFolder = Path.Combine(_root, ImageStorage.OriginalsFolder);
     }
 
     /// <summary>Under the root, so keeping a staged file is a rename on the same file system.</summary>

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Reference.Scaling;
+using Reference.Contracts;
 
 namespace Reference.AppHost.Scaling;
 
@@ -99,7 +100,7 @@ public sealed class WorkerScaler(
     }
 
     private async Task StopDrainedAsync(
-        IReadOnlyDictionary<string, Reference.Contracts.WorkerHeartbeat> heartbeats, WorkQueueReading? reading, DateTimeOffset now, CancellationToken cancellationToken)
+        IReadOnlyDictionary<string, WorkerHeartbeat> heartbeats, WorkQueueReading? reading, DateTimeOffset now, CancellationToken cancellationToken)
     {
         foreach (var worker in drains.LeavingNow.ToList())
         {

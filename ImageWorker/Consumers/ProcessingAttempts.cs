@@ -1,4 +1,5 @@
 using StackExchange.Redis;
+using Reference.Contracts;
 
 namespace Reference.ImageWorker.Consumers;
 
@@ -72,9 +73,9 @@ public sealed class ProcessingAttempts(IConnectionMultiplexer redis, ILogger<Pro
         }
     }
 
-    public static string Key(Guid uploadId) => Reference.Contracts.WorkerControl.AttemptsKey(uploadId);
+    public static string Key(Guid uploadId) => WorkerControl.AttemptsKey(uploadId);
 
-    public static string AloneKey(Guid uploadId) => Reference.Contracts.WorkerControl.AloneAttemptsKey(uploadId);
+    public static string AloneKey(Guid uploadId) => WorkerControl.AloneAttemptsKey(uploadId);
 
     /// <summary>Unfinished starts of one upload, this one included: all of them, and those made alone.</summary>
     public readonly record struct Starts(long All, long Alone);

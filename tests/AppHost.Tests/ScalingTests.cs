@@ -1,3 +1,4 @@
+using Reference.Contracts;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
@@ -253,7 +254,7 @@ public sealed class WorkerDrainsTests : IAsyncLifetime
 
         await drains.BeginAsync(Worker, running, CancellationToken.None);
 
-        Assert.Equal("Drain", (string?)await _worker.GetDatabase().StringGetAsync(Reference.Contracts.WorkerControl.CommandKey(running.WorkerId)));
+        Assert.Equal("Drain", (string?)await _worker.GetDatabase().StringGetAsync(WorkerControl.CommandKey(running.WorkerId)));
         Assert.Equal([Worker], drains.LeavingNow);
         // The broker already shows it idle, but it has not said Drained: a job may be between its prefetch and its start.
         Assert.Null(await drains.MayStopAsync(Worker, await BeatAsync("Draining"), idleOnTheBroker, CancellationToken.None));
@@ -307,14 +308,14 @@ public sealed class WorkerDrainsTests : IAsyncLifetime
     private int _pid = 4000;
 
     /// <summary>A heartbeat as the worker process sends it (one process per test unless told otherwise).</summary>
-    private async Task<Reference.Contracts.WorkerHeartbeat> BeatAsync(string state, DateTimeOffset? startedAt = null)
+    private async Task<WorkerHeartbeat> BeatAsync(string state, DateTimeOffset? startedAt = null)
     {
         var now = DateTimeOffset.UtcNow;
-        var heartbeat = new Reference.Contracts.WorkerHeartbeat($"{Worker}.test.{_pid}", Worker, "test", _pid, "1", startedAt ?? now.AddSeconds(-5), 2, state, [], 0, 0, 0, now);
+        var heartbeat = new WorkerHeartbeat($"{Worker}.test.{_pid}", Worker, "test", _pid, "1", startedAt ?? now.AddSeconds(-5), 2, state, [], 0, 0, 0, now);
         var database = _worker.GetDatabase();
-        await database.StringSetAsync(Reference.Contracts.WorkerControl.HeartbeatKey(heartbeat.WorkerId),
-            JsonSerializer.Serialize(heartbeat, JsonSerializerOptions.Web), Reference.Contracts.WorkerControl.KeptFor);
-        await database.SortedSetAddAsync(Reference.Contracts.WorkerControl.WorkersKey, heartbeat.WorkerId, now.ToUnixTimeMilliseconds());
+        await database.StringSetAsync(WorkerControl.HeartbeatKey(heartbeat.WorkerId),
+            JsonSerializer.Serialize(heartbeat, JsonSerializerOptions.Web), WorkerControl.KeptFor);
+        await database.SortedSetAddAsync(WorkerControl.WorkersKey, heartbeat.WorkerId, now.ToUnixTimeMilliseconds());
         return heartbeat;
     }
 

@@ -121,7 +121,7 @@ public sealed class ClientBudgetTests(BackendFixture backends, ITestOutputHelper
 
         Assert.True(defaults.AdminUploadRateLimit.PermitLimit >= 600 && defaults.AdminUploadRateLimit.Window <= TimeSpan.FromMinutes(1));
         Assert.True(defaults.UploadRateLimit.PermitLimit <= 20);
-        Assert.Empty(new Reference.Gateway.GatewayOptions().TrustedProxies);
+        Assert.Empty(new GatewayOptions().TrustedProxies);
     }
 
     [Fact]

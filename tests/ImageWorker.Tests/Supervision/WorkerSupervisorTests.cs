@@ -82,7 +82,7 @@ public sealed class WorkerSupervisorTests(ITestOutputHelper output) : IAsyncLife
 
     private Process StartSupervisor(StringBuilder log)
     {
-        var dll = typeof(Reference.ImageWorker.ImageWorkerServices).Assembly.Location;
+        var dll = typeof(ImageWorkerServices).Assembly.Location;
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add(dll);
         start.Environment["ConnectionStrings__messaging"] = _servers.RabbitMqConnectionString;
