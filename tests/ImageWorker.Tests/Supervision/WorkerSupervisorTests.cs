@@ -61,7 +61,8 @@ public sealed class WorkerSupervisorTests(ITestOutputHelper output) : IAsyncLife
             output.WriteLine($"back to zero after {clock.Elapsed.TotalSeconds:0.0} s");
 
             Assert.Equal(2, most);
-            Assert.Contains("Image workers 0 → 2: 6 waiting", Text(log));
+            // The supervisor may read the queue before the sixth job is in it: the count is what it saw then.
+            Assert.Matches(@"Image workers 0 → 2: \d+ waiting", Text(log));
             Assert.Contains("idle for", Text(log));
 
             // The changes where the operations console reads the AppHost scaler's, newest first: up to the cap, back to zero.
@@ -69,7 +70,7 @@ public sealed class WorkerSupervisorTests(ITestOutputHelper output) : IAsyncLife
             var changes = (await redis.GetDatabase().ListRangeAsync(SupervisorDecisionLog.DecisionsKey))
                 .Select(entry => JsonNode.Parse(entry.ToString())!).ToList();
             output.WriteLine(string.Join("\n", changes.Select(c => c.ToJsonString())));
-            Assert.Contains(changes, c => (int)c["from"]! == 0 && (int)c["to"]! == 2 && (int)c["ready"]! == 6 && (int)c["maxWorkers"]! == 2);
+            Assert.Contains(changes, c => (int)c["from"]! == 0 && (int)c["to"]! == 2 && (int)c["ready"]! is > 0 and <= 6 && (int)c["maxWorkers"]! == 2);
             Assert.Equal(0, (int)changes[0]["to"]!);
             Assert.Contains("idle for", (string)changes[0]["reason"]!);
         }
