@@ -1,6 +1,5 @@
 import { problemFrom } from './shop.js';
 import { adminKey, onKeyForm } from './admin-key.js';
-import { readEvents } from './event-stream.js';
 
 // The operations console: one live stream (server-sent events read with fetch, so the admin key
 // travels in a header) redraws the whole page every few seconds; buttons call the ops API.
@@ -59,8 +58,19 @@ async function connect() {
 }
 
 async function readSnapshots(body) {
-  for await (const { event, data } of readEvents(body)) {
-    if (event === 'snapshot' && data) show(JSON.parse(data));
+  const reader = body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = '';
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return;
+    buffer += value;
+    let end;
+    while ((end = buffer.indexOf('\n\n')) >= 0) {
+      const lines = buffer.slice(0, end).split('\n');
+      buffer = buffer.slice(end + 2);
+      const data = lines.filter(l => l.startsWith('data:')).map(l => l.slice(5).trimStart()).join('\n');
+      if (lines.includes('event: snapshot') && data) show(JSON.parse(data));
+    }
   }
 }
 

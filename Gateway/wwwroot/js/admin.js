@@ -1,6 +1,5 @@
 import { getJson, problemFrom } from './shop.js';
 import { adminKey, forgetKey, onKeyForm } from './admin-key.js';
-import { readEvents } from './event-stream.js';
 
 const $ = id => document.getElementById(id);
 
@@ -150,10 +149,23 @@ async function follow(uploadId, product) {
 
 // True once an event said Ready or Failed.
 async function readStatusEvents(body, product) {
-  for await (const { event, data } of readEvents(body)) {
-    if (event === 'status' && data && showUpload(JSON.parse(data), product)) return true;
+  const reader = body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = '';
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return false;
+    buffer += value;
+    let end;
+    while ((end = buffer.indexOf('\n\n')) >= 0) {
+      const lines = buffer.slice(0, end).split('\n');
+      buffer = buffer.slice(end + 2);
+      const data = lines.filter(l => l.startsWith('data:')).map(l => l.slice(5).trimStart()).join('\n');
+      if (lines.includes('event: status') && data && showUpload(JSON.parse(data), product)) {
+        await reader.cancel();
+        return true;
+      }
+    }
   }
-  return false;
 }
 
 function showUpload(upload, product) {
