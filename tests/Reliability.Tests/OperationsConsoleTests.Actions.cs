@@ -124,6 +124,7 @@ public sealed partial class OperationsConsoleTests
             .ToBeVisibleAsync(new LocatorAssertionsToBeVisibleOptions { Timeout = 15_000 });
         output.WriteLine($"[ops] the drained worker resumed from the page: Running {clock.Elapsed.TotalSeconds:0.0} s after the click");
         await WaitForLiveWorkersAsync(ops, 2);
+        await WaitForWorkQueueConsumersAsync(ops, 2);
     }
 
     [Fact]
@@ -146,6 +147,7 @@ public sealed partial class OperationsConsoleTests
         Assert.True(resume.Success, resume.Message);
         await Until(async () => (await ops.WorkersAsync())
             .FirstOrDefault(w => w.Heartbeat.WorkerId == drained!.Heartbeat.WorkerId && w.Heartbeat.State == "Running"), TimeSpan.FromSeconds(30));
+        await WaitForWorkQueueConsumersAsync(ops, 2);
         output.WriteLine($"[ops] dashboard commands on {worker}: Drain → Drained in {drainedAfter.TotalSeconds:0.0} s, Resume → Running in {clock.Elapsed.TotalSeconds:0.0} s");
 
         // A second resume finds nothing to resume: the console's 409 comes back as the command's failure.

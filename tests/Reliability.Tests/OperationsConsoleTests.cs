@@ -99,6 +99,15 @@ public sealed partial class OperationsConsoleTests(OperationsStorefront storefro
         return live!;
     }
 
+    /// <summary>The broker's count of consumers on the work queue reaches <paramref name="count"/> (a resumed worker consumes again).</summary>
+    private static Task<int> WaitForWorkQueueConsumersAsync(OperationsClient ops, int count) =>
+        Poll.UntilAsync(async () =>
+        {
+            using var response = await ops.SendAsync(HttpMethod.Get, "/api/ops/queues");
+            var queues = await System.Net.Http.Json.HttpContentJsonExtensions.ReadFromJsonAsync<List<QueueDto>>(response.Content, StorefrontClient.Json);
+            return queues!.Single(q => q.Name == "image-uploaded").Consumers;
+        }, consumers => consumers == count, TimeSpan.FromSeconds(30));
+
     private static async Task ExpectProblemAsync(Task<HttpResponseMessage> sending, HttpStatusCode status, string? detailContains = null)
     {
         using var response = await sending;

@@ -78,9 +78,14 @@ public sealed class WorkerDrainTests(MessagingServers messaging, ITestOutputHelp
             // The only worker there is took it: the resumed one, whose count says so.
             await HeartbeatAsync(workerId, h => h.Done == 1 && h.Jobs.Count == 0);
 
-            // And it can be drained again, as the first time.
+            // And it can be drained and resumed again, as the first time, and takes jobs after.
             await Redis().StringSetAsync(WorkerControl.CommandKey(workerId), nameof(WorkerCommand.Drain));
             await HeartbeatAsync(workerId, h => h.State == "Drained");
+            await Redis().StringSetAsync(WorkerControl.CommandKey(workerId), nameof(WorkerCommand.Resume));
+            await HeartbeatAsync(workerId, h => h.State == "Running");
+            var afterSecondResume = Job("kite-2560x1600.jpg");
+            await _events.Bus.Publish(afterSecondResume);
+            await _events.WaitForAsync<ImageProcessed>(e => e.UploadId == afterSecondResume.UploadId);
             output.WriteLine($"[resume] Running {runningAfter.TotalSeconds:0.0} s after the command; the waiting job processed {processedAfter.TotalSeconds:0.0} s after it");
         }
         finally
