@@ -11,6 +11,7 @@ namespace Reference.Reliability.Tests;
 public sealed partial class OperationsConsoleTests
 {
     [Fact]
+    [RunsFirst]
     public async Task The_page_shows_both_workers_with_their_jobs_during_a_burst_and_the_throughput_after_it()
     {
         var client = storefront.CreateClient();
