@@ -77,6 +77,11 @@ public static class WorkerControl
 
     /// <summary>How many of the scaler's changes the console keeps.</summary>
     public const int ScalerDecisionsKept = 50;
+
+    /// <summary><see cref="ScalerCurrentKey"/> outlives its scaler by this much, <see cref="ScalerDecisionsKey"/> by a day.</summary>
+    public static readonly TimeSpan ScalerCurrentKeptFor = TimeSpan.FromMinutes(1);
+
+    public static readonly TimeSpan ScalerDecisionsKeptFor = TimeSpan.FromDays(1);
 }
 
 /// <summary>One round of the worker scaler, as the console shows it: the pool from <paramref name="From"/> to <paramref name="To"/> and why.</summary>

@@ -12,9 +12,6 @@ namespace Reference.AppHost.Scaling;
 /// </summary>
 public sealed class ScalerDecisionLog(ScalerRedis redis, ILogger<ScalerDecisionLog> logger)
 {
-    private static readonly TimeSpan CurrentFor = TimeSpan.FromMinutes(1);
-    private static readonly TimeSpan ChangesFor = TimeSpan.FromDays(1);
-
     public async Task WriteAsync(ScalingDecision decision, IReadOnlyCollection<string> leaving, ScalingLimits limits, CancellationToken cancellationToken)
     {
         var queue = decision.Inputs.Queue;
@@ -25,12 +22,12 @@ public sealed class ScalerDecisionLog(ScalerRedis redis, ILogger<ScalerDecisionL
         try
         {
             var database = await redis.DatabaseAsync(cancellationToken);
-            var writes = new List<Task> { database.StringSetAsync(WorkerControl.ScalerCurrentKey, entry, CurrentFor) };
+            var writes = new List<Task> { database.StringSetAsync(WorkerControl.ScalerCurrentKey, entry, WorkerControl.ScalerCurrentKeptFor) };
             if (decision.IsChange)
             {
                 writes.Add(database.ListLeftPushAsync(WorkerControl.ScalerDecisionsKey, entry));
                 writes.Add(database.ListTrimAsync(WorkerControl.ScalerDecisionsKey, 0, WorkerControl.ScalerDecisionsKept - 1));
-                writes.Add(database.KeyExpireAsync(WorkerControl.ScalerDecisionsKey, ChangesFor));
+                writes.Add(database.KeyExpireAsync(WorkerControl.ScalerDecisionsKey, WorkerControl.ScalerDecisionsKeptFor));
             }
 
             await Task.WhenAll(writes);

@@ -4,7 +4,6 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;
 using Reference.Contracts;
-using Reference.ImageWorker.Supervision;
 using Reference.Tests.Support;
 using StackExchange.Redis;
 using Xunit.Abstractions;
@@ -67,7 +66,7 @@ public sealed class WorkerSupervisorTests(ITestOutputHelper output) : IAsyncLife
 
             // The changes where the operations console reads the AppHost scaler's, newest first: up to the cap, back to zero.
             await using var redis = await ConnectionMultiplexer.ConnectAsync(_servers.RedisConnectionString);
-            var changes = (await redis.GetDatabase().ListRangeAsync(SupervisorDecisionLog.DecisionsKey))
+            var changes = (await redis.GetDatabase().ListRangeAsync(WorkerControl.ScalerDecisionsKey))
                 .Select(entry => JsonNode.Parse(entry.ToString())!).ToList();
             output.WriteLine(string.Join("\n", changes.Select(c => c.ToJsonString())));
             Assert.Contains(changes, c => (int)c["from"]! == 0 && (int)c["to"]! == 2 && (int)c["ready"]! is > 0 and <= 6 && (int)c["maxWorkers"]! == 2);
