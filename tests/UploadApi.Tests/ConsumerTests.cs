@@ -16,7 +16,7 @@ public sealed class ConsumerTests(UploadApiFixture fixture)
     [Fact]
     public async Task Image_processed_on_the_broker_makes_the_upload_ready_with_its_variants()
     {
-        var id = await UploadAsync();
+        var id = await fixture.UploadGoodJpegAsync();
         var bus = fixture.A.Services.GetRequiredService<IBus>();
 
         await bus.Publish(new ImageProcessingStarted(id));
@@ -36,7 +36,7 @@ public sealed class ConsumerTests(UploadApiFixture fixture)
     [Fact]
     public async Task Image_processing_failed_on_the_broker_fails_the_upload_with_the_workers_reason()
     {
-        var id = await UploadAsync();
+        var id = await fixture.UploadGoodJpegAsync();
 
         await fixture.B.Services.GetRequiredService<IBus>().Publish(new ImageProcessingFailed(id, null, "The JPEG data ends early."));
         var failed = await WaitForStatusAsync(id, "Failed");
@@ -47,7 +47,7 @@ public sealed class ConsumerTests(UploadApiFixture fixture)
     [Fact]
     public async Task A_worker_that_binds_the_queue_later_receives_the_jobs_and_its_fault_fails_the_upload()
     {
-        var id = await UploadAsync();
+        var id = await fixture.UploadGoodJpegAsync();
         // A MassTransit receive endpoint with the worker's default queue settings: it must
         // bind to the topology UploadApi declared without a conflict, find the job waiting,
         // and its fault (after no retries) must reach UploadApi.
@@ -72,7 +72,7 @@ public sealed class ConsumerTests(UploadApiFixture fixture)
     [Fact]
     public async Task Ready_applied_twice_is_harmless_and_failed_after_ready_is_ignored()
     {
-        var id = await UploadAsync();
+        var id = await fixture.UploadGoodJpegAsync();
         List<UploadVariant> variants = [new("detail", 1600, 1000, "jpeg", 200000, $"{id}/detail.jpg")];
 
         var first = await fixture.WithTransitionsAsync(fixture.A, t => t.MarkReadyAsync(id, variants, default));
@@ -95,7 +95,7 @@ public sealed class ConsumerTests(UploadApiFixture fixture)
     [Fact]
     public async Task A_late_result_after_failed_makes_the_upload_ready_as_the_inventory_shows_it()
     {
-        var id = await UploadAsync();
+        var id = await fixture.UploadGoodJpegAsync();
         List<UploadVariant> variants = [new("detail", 1600, 1000, "jpeg", 200000, $"{id}/detail.jpg")];
 
         Assert.True(await fixture.WithTransitionsAsync(fixture.A, t => t.MarkFailedAsync(id, "No worker finished the image", default)));
@@ -111,7 +111,7 @@ public sealed class ConsumerTests(UploadApiFixture fixture)
     [Fact]
     public async Task Each_start_by_a_worker_counts_once()
     {
-        var id = await UploadAsync();
+        var id = await fixture.UploadGoodJpegAsync();
 
         await fixture.WithTransitionsAsync(fixture.A, t => t.MarkProcessingAsync(id, TimeSpan.FromMinutes(1), default));
         await fixture.WithTransitionsAsync(fixture.B, t => t.MarkProcessingAsync(id, TimeSpan.FromMinutes(1), default));
@@ -122,13 +122,6 @@ public sealed class ConsumerTests(UploadApiFixture fixture)
     private Task<Upload> ReadRowAsync(Guid id) =>
         fixture.WithDbAsync(db => db.Uploads.AsNoTracking().SingleAsync(u => u.Id == id));
 
-    private async Task<Guid> UploadAsync()
-    {
-        using var admin = fixture.AdminClient();
-        var response = await admin.PostAsync("/api/uploads", UploadApiFixture.FormFromFile(TestImages.GoodJpeg));
-        await response.AssertStatusAsync(System.Net.HttpStatusCode.Accepted);
-        return (await response.Content.ReadFromJsonAsync<UploadAccepted>())!.Id;
-    }
 
     private async Task<UploadResponse> WaitForStatusAsync(Guid id, string status)
     {

@@ -14,7 +14,7 @@ public sealed class StatusEventsTests(UploadApiFixture fixture)
     [Fact]
     public async Task A_client_on_one_replica_sees_every_change_made_on_the_other_and_the_stream_ends_at_ready()
     {
-        var id = await UploadAsync();
+        var id = await fixture.UploadGoodJpegAsync();
         using var clientOnA = fixture.AdminClient(fixture.A);
         using var response = await clientOnA.GetAsync($"/api/uploads/{id}/events", HttpCompletionOption.ResponseHeadersRead);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
@@ -44,7 +44,7 @@ public sealed class StatusEventsTests(UploadApiFixture fixture)
     [Fact]
     public async Task A_finished_upload_streams_its_state_once_and_ends()
     {
-        var id = await UploadAsync();
+        var id = await fixture.UploadGoodJpegAsync();
         await fixture.WithTransitionsAsync(fixture.A, t => t.MarkFailedAsync(id, "Not an image after all.", default));
         using var client = fixture.AdminClient(fixture.B);
 
@@ -60,7 +60,7 @@ public sealed class StatusEventsTests(UploadApiFixture fixture)
     [Fact]
     public async Task A_quiet_stream_sends_keep_alive_comments()
     {
-        var id = await UploadAsync();
+        var id = await fixture.UploadGoodJpegAsync();
         await using var quickKeepAlive = fixture.A.WithWebHostBuilder(b => b.UseSetting("Uploads:EventsKeepAlive", "00:00:00.200"));
         using var client = quickKeepAlive.CreateClient();
         client.DefaultRequestHeaders.Add("X-Api-Key", UploadApiFixture.AdminKey);
@@ -75,7 +75,7 @@ public sealed class StatusEventsTests(UploadApiFixture fixture)
     [Fact]
     public async Task A_stream_ends_at_its_maximum_lifetime_even_while_the_upload_is_still_pending()
     {
-        var id = await UploadAsync();
+        var id = await fixture.UploadGoodJpegAsync();
         await using var shortLived = fixture.A.WithWebHostBuilder(b => b
             .UseSetting("Uploads:EventsKeepAlive", "00:00:00.200")
             .UseSetting("Uploads:EventsMaxLifetime", "00:00:01"));
@@ -102,7 +102,7 @@ public sealed class StatusEventsTests(UploadApiFixture fixture)
     [InlineData(@"Access to C:\srv\images\originals\0b7c.jpg is denied.")]
     public async Task A_failure_reason_never_shows_a_server_path(string reason)
     {
-        var id = await UploadAsync();
+        var id = await fixture.UploadGoodJpegAsync();
 
         await fixture.WithTransitionsAsync(fixture.A, t => t.MarkFailedAsync(id, reason, default));
         using var admin = fixture.AdminClient();
@@ -121,13 +121,5 @@ public sealed class StatusEventsTests(UploadApiFixture fixture)
         var response = await client.GetAsync($"/api/uploads/{Guid.NewGuid()}/events");
 
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
-    }
-
-    private async Task<Guid> UploadAsync()
-    {
-        using var admin = fixture.AdminClient();
-        var response = await admin.PostAsync("/api/uploads", UploadApiFixture.FormFromFile(TestImages.GoodJpeg));
-        await response.AssertStatusAsync(System.Net.HttpStatusCode.Accepted);
-        return (await response.Content.ReadFromJsonAsync<UploadAccepted>())!.Id;
     }
 }

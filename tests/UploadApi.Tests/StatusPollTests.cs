@@ -13,7 +13,7 @@ public sealed class StatusPollTests(UploadApiFixture fixture)
     [Fact]
     public async Task Polling_an_upload_reads_mysql_once_per_change_not_once_per_poll()
     {
-        var id = await UploadAsync();
+        var id = await fixture.UploadGoodJpegAsync();
         using var client = fixture.AdminClient(fixture.A);
         const int polls = 200;
 
@@ -32,7 +32,7 @@ public sealed class StatusPollTests(UploadApiFixture fixture)
     [Fact]
     public async Task A_poll_on_one_replica_sees_a_change_made_on_the_other_at_once_not_when_its_answer_expires()
     {
-        var id = await UploadAsync();
+        var id = await fixture.UploadGoodJpegAsync();
         using var clientOnA = fixture.AdminClient(fixture.A);
         Assert.Equal("Pending", (await clientOnA.GetFromJsonAsync<UploadResponse>($"/api/uploads/{id}"))!.Status);
 
@@ -58,13 +58,5 @@ public sealed class StatusPollTests(UploadApiFixture fixture)
         await using var reader = await command.ExecuteReaderAsync();
         await reader.ReadAsync();
         return long.Parse(reader.GetString(1), System.Globalization.CultureInfo.InvariantCulture);
-    }
-
-    private async Task<Guid> UploadAsync()
-    {
-        using var admin = fixture.AdminClient();
-        var response = await admin.PostAsync("/api/uploads", UploadApiFixture.FormFromFile(TestImages.GoodJpeg));
-        await response.AssertStatusAsync(System.Net.HttpStatusCode.Accepted);
-        return (await response.Content.ReadFromJsonAsync<UploadAccepted>())!.Id;
     }
 }

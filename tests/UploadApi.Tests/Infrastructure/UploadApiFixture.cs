@@ -1,8 +1,10 @@
 using System.Net.Http.Headers;
+using System.Net.Http.Json;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Reference.Tests.Support;
+using Reference.UploadApi.Apis;
 using Reference.UploadApi.Infrastructure;
 using Reference.UploadApi.Uploads;
 
@@ -99,6 +101,15 @@ public sealed class UploadApiFixture : IAsyncLifetime
         var client = (replica ?? A).CreateClient();
         client.DefaultRequestHeaders.Add("X-Api-Key", AdminKey);
         return client;
+    }
+
+    /// <summary>Uploads the good test JPEG as the admin, on replica A; its id once accepted (202).</summary>
+    public async Task<Guid> UploadGoodJpegAsync()
+    {
+        using var admin = AdminClient();
+        var response = await admin.PostAsync("/api/uploads", FormFromFile(TestImages.GoodJpeg));
+        await response.AssertStatusAsync(System.Net.HttpStatusCode.Accepted);
+        return (await response.Content.ReadFromJsonAsync<UploadAccepted>())!.Id;
     }
 
     public async Task<T> WithDbAsync<T>(Func<UploadDbContext, Task<T>> work, UploadApiFactory? replica = null)
