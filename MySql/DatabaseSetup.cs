@@ -3,6 +3,8 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using MySqlConnector;
+using Polly;
+using Polly.Retry;
 
 namespace Microsoft.Extensions.Hosting;
 
@@ -32,25 +34,63 @@ public static class DatabaseSetup
         var logger = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(DatabaseSetup));
         var service = new MySqlConnectionStringBuilder(Required(builder.Configuration, connectionName));
         var admin = new MySqlConnectionStringBuilder(Required(builder.Configuration, AdminConnectionName)) { Database = "" };
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        // Bounds every retry below: a set-up that cannot finish fails the run with its last error.
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
+        var retry = TransientRetry(logger);
 
-        await WhenReachableAsync(admin.ConnectionString, logger, timeout.Token);
-        await CreateDatabaseAndUserAsync(admin.ConnectionString, service, timeout.Token);
+        await retry.ExecuteAsync(async ct => await CreateDatabaseAndUserAsync(admin.ConnectionString, service, ct), timeout.Token);
         logger.LogInformation("Database {Database} and its user {User} (data rights only) are in place.", service.Database, service.UserID);
 
         admin.Database = service.Database;
         var options = new DbContextOptionsBuilder<TContext>()
             .UseMySql(admin.ConnectionString, ServerVersion.Parse(builder.Configuration[MySqlDbContexts.ServerVersionKey] ?? MySqlDbContexts.DefaultServerVersion))
             .Options;
-        await using (var db = ActivatorUtilities.CreateInstance<TContext>(host.Services, options))
+        // Each attempt on a fresh context: migrations already applied are skipped, and the seeds check before they insert.
+        await retry.ExecuteAsync(async ct =>
         {
-            await db.Database.MigrateAsync(timeout.Token);
+            await using var db = ActivatorUtilities.CreateInstance<TContext>(host.Services, options);
+            await db.Database.MigrateAsync(ct);
             logger.LogInformation("Migrations of {Database} applied.", service.Database);
             if (seed is not null)
             {
-                await seed(db, host.Services, timeout.Token);
+                await seed(db, host.Services, ct);
+            }
+        }, timeout.Token);
+    }
+
+    /// <summary>
+    /// Retries every step on a transient MySQL fault (a server still starting, a connection lost under load),
+    /// not only the first connection: on a loaded machine a set-up that failed mid-way failed the whole run.
+    /// </summary>
+    private static ResiliencePipeline TransientRetry(ILogger logger) => new ResiliencePipelineBuilder()
+        .AddRetry(new RetryStrategyOptions
+        {
+            ShouldHandle = new PredicateBuilder().Handle<Exception>(IsTransient),
+            MaxRetryAttempts = int.MaxValue,
+            BackoffType = DelayBackoffType.Exponential,
+            Delay = TimeSpan.FromMilliseconds(500),
+            MaxDelay = TimeSpan.FromSeconds(5),
+            OnRetry = args =>
+            {
+                logger.LogWarning("MySQL not ready (attempt {Attempt}), retrying in {Delay}: {Message}",
+                    args.AttemptNumber + 1, args.RetryDelay, args.Outcome.Exception?.Message);
+                return ValueTask.CompletedTask;
+            },
+        })
+        .Build();
+
+    /// <summary>A transient MySQL fault anywhere in the exception's chain (EF Core wraps some in its own exceptions).</summary>
+    internal static bool IsTransient(Exception exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is MySqlException mySql && (mySql.IsTransient || mySql.ErrorCode is MySqlErrorCode.UnableToConnectToHost))
+            {
+                return true;
             }
         }
+
+        return false;
     }
 
     private static async Task CreateDatabaseAndUserAsync(string adminConnectionString, MySqlConnectionStringBuilder service, CancellationToken ct)
@@ -72,24 +112,6 @@ public static class DatabaseSetup
             command.Parameters.AddWithValue("@user", service.UserID);
             command.Parameters.AddWithValue("@password", service.Password);
             await command.ExecuteNonQueryAsync(ct);
-        }
-    }
-
-    private static async Task WhenReachableAsync(string connectionString, ILogger logger, CancellationToken ct)
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                await using var connection = new MySqlConnection(connectionString);
-                await connection.OpenAsync(ct);
-                return;
-            }
-            catch (MySqlException e) when (!ct.IsCancellationRequested && (e.IsTransient || e.ErrorCode is MySqlErrorCode.UnableToConnectToHost))
-            {
-                logger.LogWarning("MySQL not reachable yet (attempt {Attempt}): {Message}", attempt, e.Message);
-                await Task.Delay(TimeSpan.FromSeconds(Math.Min(attempt, 5)), ct);
-            }
         }
     }
 

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using MySqlConnector;
 using Reference.Tests.Support;
 using Xunit.Abstractions;
@@ -63,24 +62,8 @@ public sealed partial class LeastPrivilegeTests(BackingServers servers, ITestOut
 
     private async Task RunDatabaseSetupAsync(string project, string database, string user)
     {
-        var configuration = AppContext.BaseDirectory.Contains("/bin/Release/", StringComparison.Ordinal) ? "Release" : "Debug";
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = RepoPaths.Root,
-        };
-        start.ArgumentList.Add(Path.Combine(RepoPaths.Root, project, "bin", configuration, "net10.0", $"Reference.{project}.dll"));
-        start.ArgumentList.Add("--migrate");
-        start.Environment["ConnectionStrings__mysql-admin"] = servers.MySqlAdminConnectionString;
-        start.Environment[$"ConnectionStrings__{database}"] = servers.MySqlConnectionStringFor(user, database);
-        start.Environment["MySql__ServerVersion"] = servers.MySqlServerVersion;
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        await process.WaitForExitAsync(timeout.Token);
-        Assert.True(process.ExitCode == 0, $"{project} --migrate exited {process.ExitCode}:\n{await stdout}\n{await stderr}");
+        using var setup = DatabaseSetupProcess.Start(servers, project, database, user);
+        await setup.SucceedsAsync(TimeSpan.FromMinutes(2));
         output.WriteLine($"{project} --migrate: set up {database} and its user {user}");
     }
 
