@@ -74,10 +74,12 @@ public static class UploadsApi
     }
 
     public static async Task<Results<Ok<UploadResponse>, ProblemHttpResult>> GetUpload(
-        Guid id, UploadStatusCache statuses, UploadDbContext db, CancellationToken cancellationToken)
+        Guid id, UploadStatusCache statuses, HttpContext context, CancellationToken cancellationToken)
     {
+        // The context is resolved on a cache miss only: most polls are answered from memory without renting one from the pool.
         var upload = await statuses.GetAsync(id, async ct =>
-            await db.Uploads.AsNoTracking().FirstOrDefaultAsync(u => u.Id == id, ct) is { } row ? UploadResponse.From(row) : null,
+            await context.RequestServices.GetRequiredService<UploadDbContext>().Uploads.AsNoTracking()
+                .FirstOrDefaultAsync(u => u.Id == id, ct) is { } row ? UploadResponse.From(row) : null,
             cancellationToken);
         return upload is null ? NotFound(id) : TypedResults.Ok(upload);
     }
