@@ -19,6 +19,8 @@ public static class Commands
                      --engine ImageSharp|LibVips --seconds 30 --concurrency 8 --singles 15 --rate 1000 --cache true
                      --telemetry production (1 trace in 10, as deploy/compose.yaml) | dev (every request traced)
                      --service-env NAME=value,NAME2=value   set on every service (experiments)
+                     --replicas N (API replicas; default as the AppHost on this machine) --cold-uploads 200
+                     --phases cold,memory,single,load,inventory --label name (stored as e2e-<engine>-<name>)
           scheduling the elastic worker pool (scaler on): cold upload→Ready from 0 workers, a burst from an idle
                      pool against a static pool of the cap, idle memory with 0 and 2 workers
                      --tries 10 --burst 200 --clients 8 --max-workers 2 --idle-timeout 5 --interval 2 --phases memory,cold,burst
@@ -72,8 +74,10 @@ public static class Commands
             case "e2e":
             {
                 var settings = EndToEndSettings(args);
-                var result = await EndToEndBench.RunAsync(settings, log, args.Get("phases", "memory,single,load,inventory"));
-                BenchResults.Open(resultsPath).Set($"e2e-{settings.Engine.ToLowerInvariant()}", result);
+                var result = await EndToEndBench.RunAsync(settings, log, args.Get("phases", "cold,memory,single,load,inventory"));
+                // --label keeps an experiment's run beside the recorded ones (e2e-imagesharp-2replicas) instead of replacing them.
+                var label = args.Get("label", "");
+                BenchResults.Open(resultsPath).Set($"e2e-{settings.Engine.ToLowerInvariant()}{(label.Length > 0 ? "-" + label : "")}", result);
                 return 0;
             }
             case "report":
@@ -108,5 +112,7 @@ public static class Commands
         args.Get("wrk-seconds", 10.0),
         Telemetry: args.Get("telemetry", "production"),
         RateWarmupSeconds: args.Get("rate-warmup", 15.0),
+        ApiReplicas: args.Get("replicas", 0),
+        ColdUploads: args.Get("cold-uploads", 200),
         ServiceEnvironment: args.List("service-env", "").Select(pair => pair.Split('=', 2)).ToDictionary(kv => kv[0], kv => kv[1]));
 }
