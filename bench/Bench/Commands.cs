@@ -14,6 +14,8 @@ public static class Commands
           engine     ms per job and peak memory per corpus image, each engine interleaved
                      --runs 7 --warmups 2 --engines imagesharp-v1,imagesharp,libvips --memory true --images a.jpg,b.png
           scaling    jobs/s with 1 and 2 worker processes   --seconds 15 --rounds 2 --engines imagesharp,libvips
+          cold       a fresh worker process's first jobs against its warm ones, per runtime setting (tiered compilation, PGO, R2R)
+                     --engine imagesharp --jobs 20 --rounds 3 --r2r path/to/ReadyToRun/Reference.Bench.dll --variants default,no-tiering
           gateway    gateway vs nginx 1.22, same backend, wrk   --seconds 10 --connections 32 --rounds 2
           e2e        the whole AppHost: uploads through the gateway, worker memory, inventory reads
                      --engine ImageSharp|LibVips --seconds 30 --concurrency 8 --singles 15 --rate 1000 --cache true
@@ -35,6 +37,17 @@ public static class Commands
             case "engine-job":
                 EngineBench.JobChild(args);
                 return 0;
+            case "engine-cold-child":
+                ColdStartBench.Child(args, images);
+                return 0;
+            case "cold":
+            {
+                var r2r = args.Get("r2r", "");
+                var result = ColdStartBench.Measure(images, args.Get("engine", EngineBench.ImageSharp), args.Get("jobs", 20), args.Get("rounds", 3),
+                    ColdStartBench.Variants(r2r.Length > 0 ? r2r : null).Where(v => args.List("variants", "").Length == 0 || args.List("variants", "").Contains(v.Name)).ToList(), log);
+                BenchResults.Open(resultsPath).Set($"cold-{result.Engine}", result);
+                return 0;
+            }
             case "engine-loop":
                 ScalingBench.LoopChild(args, images);
                 return 0;

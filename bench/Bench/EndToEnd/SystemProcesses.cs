@@ -7,8 +7,8 @@ namespace Reference.Bench.EndToEnd;
 
 /// <summary>
 /// Every process this benchmark's AppHost started, by part: each service (replicas summed), the
-/// <c>dotnet run</c> launchers, the backing servers and DCP, found as descendants of this process
-/// (other work on the machine may run its own MariaDB), and "bench", this process: the AppHost and the load driver.
+/// <c>dotnet run</c> launchers, the backing servers and DCP, found as descendants of this process and of the DCP
+/// that watches it (other work on the machine may run its own MariaDB), and "bench", this process: the AppHost and the load driver.
 /// </summary>
 public static class SystemProcesses
 {
@@ -16,9 +16,13 @@ public static class SystemProcesses
     public static Dictionary<string, double> CpuSeconds(DistributedApplication app) =>
         Sum(app, Machine.CpuSeconds);
 
-    /// <summary>Resident MB now per part.</summary>
-    public static Dictionary<string, double> ResidentMb(DistributedApplication app) =>
-        Sum(app, pid => Machine.Memory(pid).CurrentMb);
+    /// <summary>
+    /// Proportional resident MB now per part (PSS: a page shared by n processes counts 1/n in each), so the parts add up
+    /// to what the system holds: DCP's dozen processes share one Go binary, the launchers the SDK's assemblies.
+    /// </summary>
+    public static Dictionary<string, double> ProportionalMb(DistributedApplication app) =>
+        Sum(app, pid => double.Parse(File.ReadLines($"/proc/{pid}/smaps_rollup").First(l => l.StartsWith("Pss:", StringComparison.Ordinal))
+            .Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024.0);
 
     /// <summary>The difference of two <see cref="CpuSeconds"/> readings in CPU ms per unit of work (an upload, a read).</summary>
     public static Dictionary<string, double> MsPer(Dictionary<string, double> before, Dictionary<string, double> after, double units) =>
@@ -62,7 +66,11 @@ public static class SystemProcesses
 
         var self = Environment.ProcessId;
         yield return (self, "bench");
-        foreach (var pid in Descendants(self))
+        // DCP detaches (its parent is init) and watches this process: its tree holds the services and servers.
+        var dcp = Directory.EnumerateDirectories("/proc").Select(d => int.TryParse(Path.GetFileName(d), out var pid) ? pid : 0)
+            .Where(pid => pid > 0 && Comm(pid) == "dcp" && CommandLine(pid) is { } line
+                && line.Contains("start-apiserver", StringComparison.Ordinal) && line.Contains($"--monitor {self} ", StringComparison.Ordinal));
+        foreach (var pid in Descendants(self).Concat(dcp.SelectMany(root => Descendants(root).Prepend(root))))
         {
             yield return (pid, services.TryGetValue(pid, out var service) ? service
                 : launchers.Contains(pid) ? "launchers"
@@ -124,6 +132,18 @@ public static class SystemProcesses
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             return [];
+        }
+    }
+
+    private static string? CommandLine(int pid)
+    {
+        try
+        {
+            return File.ReadAllText($"/proc/{pid}/cmdline").Replace('\0', ' ');
+        }
+        catch (IOException)
+        {
+            return null;
         }
     }
 
