@@ -31,6 +31,7 @@ public static class ColdStartBench
             new("no-pgo", "DOTNET_TieredPGO=0", new Dictionary<string, string> { ["DOTNET_TieredPGO"] = "0" }),
             new("no-quick-loops", "DOTNET_TC_QuickJitForLoops=0 (methods with loops fully optimised at once)", new Dictionary<string, string> { ["DOTNET_TC_QuickJitForLoops"] = "0" }),
             new("tier-up-now", "DOTNET_TC_CallCountingDelayMs=0 (no 100 ms wait before counting calls)", new Dictionary<string, string> { ["DOTNET_TC_CallCountingDelayMs"] = "0" }),
+            new("no-quick-jit", "DOTNET_TC_QuickJit=0 (code without ReadyToRun code compiled optimised at once; the framework's still tiers up)", new Dictionary<string, string> { ["DOTNET_TC_QuickJit"] = "0" }),
             new("no-tiering", "DOTNET_TieredCompilation=0 (everything fully optimised at first call)", new Dictionary<string, string> { ["DOTNET_TieredCompilation"] = "0" }),
         };
         if (readyToRunDll is not null)
