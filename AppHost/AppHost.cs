@@ -23,13 +23,16 @@ var maxUploadBytes = builder.Configuration.GetValue(ImageLimits.MaxBytesSetting,
 var inventoryDbSetup = builder.AddDatabaseSetup<Projects.InventoryApi>(backing, backing.InventoryDb);
 var uploadDbSetup = builder.AddDatabaseSetup<Projects.UploadApi>(backing, backing.UploadDb);
 
-var inventoryApi = builder.AddReplicas<Projects.InventoryApi>("inventoryapi", builder.ReplicaCount("InventoryApi", 2), service => service
+// Run on 2 cores or fewer, one replica of each API: a second buys availability, not speed, and costs CPU
+// and ~250 MB (docs/performance.md). A published model describes a server: 2. Replicas:* sets any count.
+var apiReplicas = builder.ExecutionContext.IsRunMode && Environment.ProcessorCount <= 2 ? 1 : 2;
+var inventoryApi = builder.AddReplicas<Projects.InventoryApi>("inventoryapi", builder.ReplicaCount("InventoryApi", apiReplicas), service => service
     .WithBacking(backing)
     .WithReference(backing.InventoryDb).WaitForCompletion(inventoryDbSetup)
     .WithLoginsOf(backing, "inventoryapi")
     .WithEnvironment("Auth__AdminKey", adminKey));
 
-var uploadApi = builder.AddReplicas<Projects.UploadApi>("uploadapi", builder.ReplicaCount("UploadApi", 2), service => service
+var uploadApi = builder.AddReplicas<Projects.UploadApi>("uploadapi", builder.ReplicaCount("UploadApi", apiReplicas), service => service
     .WithBacking(backing)
     .WithReference(backing.UploadDb).WaitForCompletion(uploadDbSetup)
     .WithLoginsOf(backing, "uploadapi")

@@ -14,10 +14,10 @@ public sealed class ImageOptions
         new Dictionary<string, int> { ["thumb"] = 200, ["card"] = 600, ["detail"] = 1600 };
 
     /// <summary>
-    /// Which library makes the variants: <see cref="ImageEngineKind.ImageSharp"/> (managed, the default)
-    /// or <see cref="ImageEngineKind.LibVips"/> (native, faster; see docs/performance.md).
+    /// Which library makes the variants: <see cref="ImageEngineKind.LibVips"/> (native, the default: faster end to
+    /// end, docs/performance.md) or <see cref="ImageEngineKind.ImageSharp"/> (managed), held to the same tests.
     /// </summary>
-    public ImageEngineKind Engine { get; set; } = ImageEngineKind.ImageSharp;
+    public ImageEngineKind Engine { get; set; } = ImageEngineKind.LibVips;
 
     /// <summary>JPEG quality (1–100) of the opaque variants.</summary>
     public int JpegQuality { get; set; } = 82;

@@ -5,7 +5,7 @@ using VipsImage = NetVips.Image;
 namespace Reference.ImageWorker.Pipeline;
 
 /// <summary>
-/// The opt-in engine (<c>Images:Engine=LibVips</c>): libvips decodes JPEG and WebP already shrunk where the
+/// The default engine (<c>Images:Engine=LibVips</c>): libvips decodes JPEG and WebP already shrunk where the
 /// largest variant allows, so it reads fewer pixels (docs/performance.md). Output as <see cref="ImageSharpEngine"/>'s.
 /// </summary>
 public sealed class LibVipsEngine : IImageEngine

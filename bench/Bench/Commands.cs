@@ -14,11 +14,15 @@ public static class Commands
           engine     ms per job and peak memory per corpus image, each engine interleaved
                      --runs 7 --warmups 2 --engines imagesharp-v1,imagesharp,libvips --memory true --images a.jpg,b.png
           scaling    jobs/s with 1 and 2 worker processes   --seconds 15 --rounds 2 --engines imagesharp,libvips
+          cold       a fresh worker process's first jobs against its warm ones, per runtime setting (tiered compilation, PGO, R2R)
+                     --engine imagesharp --jobs 20 --rounds 3 --r2r path/to/ReadyToRun/Reference.Bench.dll --variants default,no-tiering
           gateway    gateway vs nginx 1.22, same backend, wrk   --seconds 10 --connections 32 --rounds 2
           e2e        the whole AppHost: uploads through the gateway, worker memory, inventory reads
                      --engine ImageSharp|LibVips --seconds 30 --concurrency 8 --singles 15 --rate 1000 --cache true
                      --telemetry production (1 trace in 10, as deploy/compose.yaml) | dev (every request traced)
                      --service-env NAME=value,NAME2=value   set on every service (experiments)
+                     --replicas N (API replicas; default as the AppHost on this machine) --cold-uploads 200
+                     --phases cold,memory,single,load,inventory --label name (stored as e2e-<engine>-<name>)
           scheduling the elastic worker pool (scaler on): cold upload→Ready from 0 workers, a burst from an idle
                      pool against a static pool of the cap, idle memory with 0 and 2 workers
                      --tries 10 --burst 200 --clients 8 --max-workers 2 --idle-timeout 5 --interval 2 --phases memory,cold,burst
@@ -33,6 +37,17 @@ public static class Commands
             case "engine-job":
                 EngineBench.JobChild(args);
                 return 0;
+            case "engine-cold-child":
+                ColdStartBench.Child(args, images);
+                return 0;
+            case "cold":
+            {
+                var r2r = args.Get("r2r", "");
+                var result = ColdStartBench.Measure(images, args.Get("engine", EngineBench.ImageSharp), args.Get("jobs", 20), args.Get("rounds", 3),
+                    ColdStartBench.Variants(r2r.Length > 0 ? r2r : null).Where(v => args.List("variants", "").Length == 0 || args.List("variants", "").Contains(v.Name)).ToList(), log);
+                BenchResults.Open(resultsPath).Set($"cold-{result.Engine}", result);
+                return 0;
+            }
             case "engine-loop":
                 ScalingBench.LoopChild(args, images);
                 return 0;
@@ -72,8 +87,10 @@ public static class Commands
             case "e2e":
             {
                 var settings = EndToEndSettings(args);
-                var result = await EndToEndBench.RunAsync(settings, log, args.Get("phases", "memory,single,load,inventory"));
-                BenchResults.Open(resultsPath).Set($"e2e-{settings.Engine.ToLowerInvariant()}", result);
+                var result = await EndToEndBench.RunAsync(settings, log, args.Get("phases", "cold,memory,single,load,inventory"));
+                // --label keeps an experiment's run beside the recorded ones (e2e-imagesharp-2replicas) instead of replacing them.
+                var label = args.Get("label", "");
+                BenchResults.Open(resultsPath).Set($"e2e-{settings.Engine.ToLowerInvariant()}{(label.Length > 0 ? "-" + label : "")}", result);
                 return 0;
             }
             case "report":
@@ -108,5 +125,7 @@ public static class Commands
         args.Get("wrk-seconds", 10.0),
         Telemetry: args.Get("telemetry", "production"),
         RateWarmupSeconds: args.Get("rate-warmup", 15.0),
+        ApiReplicas: args.Get("replicas", 0),
+        ColdUploads: args.Get("cold-uploads", 200),
         ServiceEnvironment: args.List("service-env", "").Select(pair => pair.Split('=', 2)).ToDictionary(kv => kv[0], kv => kv[1]));
 }

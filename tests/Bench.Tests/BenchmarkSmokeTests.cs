@@ -39,6 +39,16 @@ public sealed class BenchmarkSmokeTests
         Assert.True(result.Engines.Single().Speedup > 0);
     }
 
+    [Fact]
+    public void The_cold_benchmark_times_a_fresh_process_first_and_warm_jobs_under_each_runtime_setting()
+    {
+        var variants = ColdStartBench.Variants(readyToRunDll: null).Where(v => v.Name is "default" or "no-quick-jit").ToList();
+        var result = ColdStartBench.Measure([SmallImage], EngineBench.LibVips, jobs: 1, rounds: 1, variants, _ => { });
+
+        Assert.Equal(["default", "no-quick-jit"], result.Variants.Select(v => v.Variant));
+        Assert.All(result.Variants, v => Assert.True(v.FirstCpuMs > 0 && v.WarmCpuMs > 0, $"{v.Variant} timed no job."));
+    }
+
     [SkippableFact]
     public async Task The_gateway_benchmark_loads_nginx_and_the_gateway_through_the_same_backend()
     {

@@ -63,6 +63,10 @@ public static class StorefrontHost
         [
             // The fixed pool of two workers these tests were written for; ScalingTests turn the scaler on.
             "--Scaling:Enabled=false",
+            // Two replicas of each API, as these tests were written for (balancing, a replica killed); the AppHost's
+            // default follows the core count (one each on 2 cores).
+            "--Replicas:InventoryApi=2",
+            "--Replicas:UploadApi=2",
             "--Backing:Mode=local",
             $"--Backing:DataDirectory={dataDirectory}",
             $"--Gateway:Port={Loopback.FreePort()}",

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
+using Aspire.Hosting;
 using Reference.Bench.Report;
 using Reference.Tests.Storefront;
 
@@ -33,9 +34,10 @@ public static partial class EndToEndBench
         }
     }
 
-    private static async Task<UploadLoad> UploadsUnderLoadAsync(StorefrontClient client, IReadOnlyList<(string Name, byte[] Bytes)> corpus, Settings settings)
+    private static async Task<UploadLoad> UploadsUnderLoadAsync(DistributedApplication app, StorefrontClient client, IReadOnlyList<(string Name, byte[] Bytes)> corpus, Settings settings)
     {
         var load = Machine.LoadAverage();
+        var cpuBefore = SystemProcesses.CpuSeconds(app);
         var results = new ConcurrentBag<(double Ms, bool Ready, double AcceptedMs)>();
         var next = -1;
         var started = Stopwatch.GetTimestamp();
@@ -59,8 +61,9 @@ public static partial class EndToEndBench
 
         var seconds = (lastFinished - started) / (double)Stopwatch.Frequency;
         var all = results.ToList();
-        return new UploadLoad(settings.Concurrency, Math.Round(seconds, 1), all.Count(r => r.Ready),
-            Math.Round(all.Count(r => r.Ready) / seconds, 2), Summarise(all), load);
+        var ready = all.Count(r => r.Ready);
+        return new UploadLoad(settings.Concurrency, Math.Round(seconds, 1), ready,
+            Math.Round(ready / seconds, 2), Summarise(all), load, SystemProcesses.MsPer(cpuBefore, SystemProcesses.CpuSeconds(app), Math.Max(1, ready)));
     }
 
     private static Latencies Summarise(IReadOnlyList<(double Ms, bool Ready, double AcceptedMs)> results)

@@ -22,35 +22,46 @@ public static partial class EndToEndBench
 
     public sealed record Settings(string Engine, bool Cache, double LoadSeconds, int Concurrency, int Singles, double Rate,
         double RateSeconds, double WrkSeconds, int MaxUploads = 5000, string Telemetry = "production",
-        IReadOnlyDictionary<string, string>? ServiceEnvironment = null, double RateWarmupSeconds = 15);
+        IReadOnlyDictionary<string, string>? ServiceEnvironment = null, double RateWarmupSeconds = 15, int ApiReplicas = 0, int ColdUploads = 200)
+    {
+        /// <summary>Replicas of each API: as the AppHost's run on this machine chooses (1 on ≤ 2 cores) unless set.</summary>
+        public int Replicas => ApiReplicas > 0 ? ApiReplicas : Environment.ProcessorCount <= 2 ? 1 : 2;
+    }
 
     /// <param name="AcceptedP50Ms">Median time to the 202 alone: the part of each latency spent in the upload request.</param>
     public sealed record Latencies(int Count, int Failed, double P50Ms, double P95Ms, double P99Ms, double MaxMs, double AcceptedP50Ms);
 
     public sealed record WorkerMemory(string Worker, double PeakRssMb, double RssAfterStartMb, int JobsAtOnce);
 
-    public sealed record UploadLoad(int Concurrency, double Seconds, int Completed, double JobsPerSecond, Latencies Latency, double Load);
+    /// <param name="CpuMsPerUpload">CPU ms each part of the system (<see cref="SystemProcesses"/>) spent per Ready upload during the run.</param>
+    public sealed record UploadLoad(int Concurrency, double Seconds, int Completed, double JobsPerSecond, Latencies Latency, double Load,
+        IReadOnlyDictionary<string, double>? CpuMsPerUpload = null);
 
     /// <param name="CpuMsPerRequest">CPU ms each part of the system spent per request during the fixed-rate run
     /// (warm-up included): where a read's cost goes. "bench" is this process: the load driver and the AppHost.</param>
     public sealed record InventoryReads(bool Cache, FixedRateLoad.Result FixedRate, Wrk.Result MaxThroughput, string WrkCommand,
         IReadOnlyDictionary<string, double>? CpuMsPerRequest = null);
 
+    /// <param name="Cold">The first <see cref="Settings.ColdUploads"/> uploads after every service is healthy, at the load's concurrency.</param>
+    /// <param name="IdleMb">Proportional resident MB (PSS) per part (<see cref="SystemProcesses"/>) once healthy, before any upload.</param>
     public sealed record Result(string Engine, bool Cache, string PollEvery, double StartSeconds, IReadOnlyList<string> WorkerCommandLines,
-        IReadOnlyList<WorkerMemory>? WorkerMemory, Latencies? Single, UploadLoad? Load, InventoryReads? Inventory, double LoadBefore, double LoadAfter);
+        IReadOnlyList<WorkerMemory>? WorkerMemory, Latencies? Single, UploadLoad? Load, InventoryReads? Inventory, double LoadBefore, double LoadAfter,
+        int ApiReplicas = 0, UploadLoad? Cold = null, IReadOnlyDictionary<string, double>? IdleMb = null);
 
-    public static async Task<Result> RunAsync(Settings settings, Action<string> log, string phases = "memory,single,load,inventory")
+    public static async Task<Result> RunAsync(Settings settings, Action<string> log, string phases = "cold,memory,single,load,inventory")
     {
         var loadBefore = Machine.LoadAverage();
         var data = Directory.CreateTempSubdirectory("bench-e2e-").FullName;
         var started = Stopwatch.GetTimestamp();
-        log($"e2e: starting the AppHost (engine {settings.Engine}, cache {(settings.Cache ? "on" : "off")})");
-        var app = await StorefrontHost.StartAsync(data, AdminKey, builder => Configure(builder, settings));
+        log($"e2e: starting the AppHost (engine {settings.Engine}, cache {(settings.Cache ? "on" : "off")}, {settings.Replicas} replica(s) of each API)");
+        var app = await StorefrontHost.StartAsync(data, AdminKey, builder => Configure(builder, settings),
+            [$"--Replicas:InventoryApi={settings.Replicas}", $"--Replicas:UploadApi={settings.Replicas}"]);
         try
         {
             var names = app.Services.GetRequiredService<DistributedApplicationModel>().Resources
                 .Where(r => r is ProjectResource or IResourceWithConnectionString && !r.Name.EndsWith("-rebuilder", StringComparison.Ordinal))
-                .Select(r => r.Name).ToList();
+                // The databases' one-shot set-ups finish rather than become healthy.
+                .Select(r => r.Name).Where(name => !StorefrontHost.IsOneShot(name)).ToList();
             await StorefrontHost.WaitUntilHealthyAsync(app, names, TimeSpan.FromMinutes(5));
             var startSeconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
             log($"e2e: healthy after {startSeconds:0} s");
@@ -63,6 +74,20 @@ public static partial class EndToEndBench
             var client = new StorefrontClient(http, AdminKey);
             var corpus = Corpus.AllImages().Select(p => (Name: Path.GetFileName(p), Bytes: File.ReadAllBytes(p))).ToList();
 
+            // Idle: what an F5 run holds before its first upload (the AppHost and its dashboard aside: here they are "bench").
+            await Task.Delay(TimeSpan.FromSeconds(5));
+            var idleMb = SystemProcesses.ProportionalMb(app).ToDictionary(kv => kv.Key, kv => Math.Round(kv.Value));
+            log("e2e: idle MB " + string.Join(", ", idleMb.Select(kv => $"{kv.Key} {kv.Value}")));
+
+            UploadLoad? cold = null;
+            if (phases.Contains("cold", StringComparison.Ordinal))
+            {
+                // Straight after start: every service's code still to be compiled by the JIT.
+                cold = await UploadsUnderLoadAsync(app, client, corpus, settings with { LoadSeconds = 600, MaxUploads = settings.ColdUploads });
+                log($"e2e: first {cold.Completed} uploads after start: {cold.JobsPerSecond} jobs/s, p50 {cold.Latency.P50Ms} ms, failed {cold.Latency.Failed}; CPU ms per upload "
+                    + string.Join(", ", cold.CpuMsPerUpload!.Select(kv => $"{kv.Key} {kv.Value}")));
+            }
+
             List<WorkerMemory>? memory = null;
             if (phases.Contains("memory", StringComparison.Ordinal))
             {
@@ -70,6 +95,7 @@ public static partial class EndToEndBench
                 // configured concurrency (2 jobs each on 2 cores) with the largest photo.
                 var landing = corpus.Single(c => c.Name == "landing-5120x2880.jpg");
                 var before = workers.ToDictionary(w => w, w => Machine.Memory(ServiceProcess.Find(app, w)).CurrentMb);
+                workers.ForEach(w => Machine.ResetPeakMemory(ServiceProcess.Find(app, w)));
                 var jobsAtOnce = 2 * workers.Count * Environment.ProcessorCount;
                 await Task.WhenAll(Enumerable.Range(0, jobsAtOnce).Select(_ => UploadAndWaitAsync(client, landing.Bytes, landing.Name)));
                 memory = workers.Select(w => new WorkerMemory(w, Math.Round(Machine.Memory(ServiceProcess.Find(app, w)).PeakMb, 1),
@@ -101,8 +127,9 @@ public static partial class EndToEndBench
             UploadLoad? load = null;
             if (phases.Contains("load", StringComparison.Ordinal))
             {
-                load = await UploadsUnderLoadAsync(client, corpus, settings);
-                log($"e2e: {load.Concurrency} clients: {load.JobsPerSecond} jobs/s, p50 {load.Latency.P50Ms} ms, p95 {load.Latency.P95Ms} ms, p99 {load.Latency.P99Ms} ms, failed {load.Latency.Failed}");
+                load = await UploadsUnderLoadAsync(app, client, corpus, settings);
+                log($"e2e: {load.Concurrency} clients: {load.JobsPerSecond} jobs/s, p50 {load.Latency.P50Ms} ms, p95 {load.Latency.P95Ms} ms, p99 {load.Latency.P99Ms} ms, failed {load.Latency.Failed}; CPU ms per upload "
+                    + string.Join(", ", load.CpuMsPerUpload!.Select(kv => $"{kv.Key} {kv.Value}")));
             }
 
             InventoryReads? inventory = null;
@@ -110,10 +137,10 @@ public static partial class EndToEndBench
             {
                 var page = await http.GetFromJsonAsync<ProductPage>("/api/inventory/products?page=1&pageSize=24", StorefrontClient.Json);
                 var paths = page!.Items.Select(p => $"/api/inventory/products/{p.Id}").ToList();
-                var cpuBefore = CpuByPart(app);
+                var cpuBefore = SystemProcesses.CpuSeconds(app);
                 var fixedRate = await FixedRateLoad.RunAsync(gateway, paths, settings.Rate, TimeSpan.FromSeconds(settings.RateSeconds), TimeSpan.FromSeconds(settings.RateWarmupSeconds));
                 var requests = settings.Rate * (settings.RateSeconds + settings.RateWarmupSeconds);
-                var cpu = CpuByPart(app).ToDictionary(kv => kv.Key, kv => Math.Round((kv.Value - cpuBefore[kv.Key]) * 1000 / requests, 3));
+                var cpu = SystemProcesses.MsPer(cpuBefore, SystemProcesses.CpuSeconds(app), requests);
                 log("e2e: CPU ms per read: " + string.Join(", ", cpu.Where(kv => kv.Value > 0.005).Select(kv => $"{kv.Key} {kv.Value}")));
                 log($"e2e: product reads at {settings.Rate}/s (cache {(settings.Cache ? "on" : "off")}): p50 {fixedRate.P50Ms} ms, p99 {fixedRate.P99Ms} ms, errors {fixedRate.Errors}, dropped {fixedRate.Dropped}");
                 var url = new Uri(gateway, paths[0]).ToString();
@@ -124,7 +151,7 @@ public static partial class EndToEndBench
             }
 
             return new Result(settings.Engine, settings.Cache, $"{PollInterval.TotalMilliseconds} ms", Math.Round(startSeconds), commandLines,
-                memory, single, load, inventory, loadBefore, Machine.LoadAverage());
+                memory, single, load, inventory, loadBefore, Machine.LoadAverage(), settings.Replicas, cold, idleMb);
         }
         finally
         {
@@ -137,19 +164,6 @@ public static partial class EndToEndBench
             {
             }
         }
-    }
-
-    /// <summary>CPU seconds so far of every service replica, the backing servers, DCP and this process.</summary>
-    private static Dictionary<string, double> CpuByPart(DistributedApplication app)
-    {
-        var parts = app.Services.GetRequiredService<DistributedApplicationModel>().Resources.OfType<ProjectResource>()
-            .ToDictionary(r => r.Name, r => Machine.CpuSeconds(ServiceProcess.Find(app, r.Name)));
-        parts["redis"] = Machine.ProcessesNamed("redis-server").Sum(Machine.CpuSeconds);
-        parts["mariadb"] = Machine.ProcessesNamed("mariadbd").Sum(Machine.CpuSeconds);
-        parts["rabbitmq"] = Machine.ProcessesNamed("beam.smp").Sum(Machine.CpuSeconds);
-        parts["dcp"] = Machine.ProcessesNamed("dcp").Sum(Machine.CpuSeconds);
-        parts["bench"] = Machine.CpuSeconds(Environment.ProcessId);
-        return parts;
     }
 
     private static void Configure(IDistributedApplicationTestingBuilder builder, Settings settings)

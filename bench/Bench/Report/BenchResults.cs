@@ -130,8 +130,8 @@ public static class Machine
         }
     }
 
-    /// <summary>Resets this process's peak resident memory to its current value (Linux: clear_refs 5).</summary>
-    public static void ResetPeakMemory() => File.WriteAllText("/proc/self/clear_refs", "5");
+    /// <summary>Resets a process's (this one's by default) peak resident memory to its current value (Linux: clear_refs 5).</summary>
+    public static void ResetPeakMemory(int pid = 0) => File.WriteAllText(pid == 0 ? "/proc/self/clear_refs" : $"/proc/{pid}/clear_refs", "5");
 }
 
 public static class Stats

@@ -86,6 +86,11 @@ public static partial class MarkdownReport
         sb.AppendLine(Row("… of which the upload request until 202, p50 ms", r => r.Single is { } s ? F(s.AcceptedP50Ms, "0") : "–"));
         sb.AppendLine(Row("worker peak RSS, 14.7 MP photo, 2 jobs per worker, MB", r => r.WorkerMemory is { } m ? string.Join(" / ", m.Select(w => F(w.PeakRssMb, "0"))) : "–"));
         sb.AppendLine(Row("AppHost start to all healthy, s", r => F(r.StartSeconds, "0")));
+        sb.AppendLine(Row("replicas of each API", r => r.ApiReplicas > 0 ? r.ApiReplicas.ToString(Invariant) : "2"));
+        sb.AppendLine(Row("first 200 uploads after start (cold), jobs/s, p50 ms", r => r.Cold is { } c ? $"{F(c.JobsPerSecond, "0.00")}, {F(c.Latency.P50Ms, "0")}" : "–"));
+        sb.AppendLine(Row("cold ÷ warm jobs/s", r => r.Cold is { } c && r.Load is { } l ? F(100 * c.JobsPerSecond / l.JobsPerSecond, "0") + "%" : "–"));
+        sb.Append(ProcessTables(results.Root.Select(kv => kv.Key).Where(k => k.StartsWith("e2e-", StringComparison.Ordinal)).Order()
+            .Select(k => (k, results.Get<EndToEndBench.Result>(k)!)).ToList()));
         return sb.ToString();
     }
 
