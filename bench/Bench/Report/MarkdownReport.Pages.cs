@@ -35,6 +35,8 @@ public static partial class MarkdownReport
         sb.AppendLine($"Upload → Ready of these uploads one at a time, p50 {F(pages.ReadyP50Ms, "0")} ms; the WebP copies were served " +
             $"{F(pages.CopiesAfterReadyP50Ms, "0")} ms (p50) after Ready. Per-upload costs: the corpus ({pages.Cost.FirstOrDefault()?.Images} images), " +
             "one thread, best of the runs after a warm-up.");
+        sb.AppendLine();
+        sb.AppendLine($"1-min load average {F(pages.LoadBefore, "0.0")} → {F(pages.LoadAfter, "0.0")} on {Environment.ProcessorCount} cores: the bytes do not depend on it, the ms do.");
         return sb.ToString();
     }
 }
