@@ -19,7 +19,7 @@ public static partial class MarkdownReport
         sb.AppendLine("| --- | ---: | ---: | ---: | ---: |");
         foreach (var page in pages.Pages)
         {
-            sb.AppendLine($"| {page.Page} | {page.Images} | {page.WebpBytes:N0} | {page.JpegBytes:N0} | {F(page.Saving * 100, "0")}% |");
+            sb.AppendLine($"| {page.Page} | {page.Images} | {page.WebpBytes.ToString("N0", Invariant)} | {page.JpegBytes.ToString("N0", Invariant)} | {F(page.Saving * 100, "0")}% |");
         }
 
         sb.AppendLine();
