@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using MassTransit;
 using Reference.Contracts;
+using Reference.ImageWorker.Operations;
 using Reference.ImageWorker.Pipeline;
 
 namespace Reference.ImageWorker.Consumers;
@@ -10,11 +12,22 @@ namespace Reference.ImageWorker.Consumers;
 /// variants are served. Bad bytes are logged and dropped; other errors are retried, then parked in
 /// <c>image-webp_error</c> for the jobs console.
 /// </summary>
-public sealed class WebpCopiesConsumer(WebpCopies copies, ILogger<WebpCopiesConsumer> logger) : IConsumer<ImageProcessed>
+public sealed class WebpCopiesConsumer(WebpCopies copies, WorkerJobs jobs, ILogger<WebpCopiesConsumer> logger) : IConsumer<ImageProcessed>
 {
+    /// <summary>The longest a pass waits for a free core; past it, it runs beside the uploads anyway.</summary>
+    public static readonly TimeSpan MostYielded = TimeSpan.FromSeconds(30);
+
     public async Task Consume(ConsumeContext<ImageProcessed> context)
     {
         var message = context.Message;
+        // Uploads first: while this process holds a job for every core, the pass waits, so a burst of uploads
+        // keeps all the CPU and the copies catch up after it.
+        var waited = Stopwatch.StartNew();
+        while (jobs.Count >= ImageUploadedConsumerDefinition.ConcurrentJobs && waited.Elapsed < MostYielded)
+        {
+            await Task.Delay(50, context.CancellationToken);
+        }
+
         try
         {
             var pass = await copies.WriteAsync(message.Variants, context.CancellationToken);
