@@ -12,7 +12,11 @@ public sealed record ImageUploaded(Guid UploadId, Guid? ProductId, string Origin
 public sealed record ImageProcessingStarted(Guid UploadId);
 
 /// <summary>All variants of an upload are written.</summary>
-public sealed record ImageProcessed(Guid UploadId, Guid? ProductId, IReadOnlyList<ImageVariant> Variants);
+/// <param name="Placeholder">
+/// A blurred preview about 20 px wide as a <c>data:</c> URI of a few hundred bytes, shown until a variant loads;
+/// null from a worker that made none. The WebP copies of the variants follow later (<see cref="MessageEndpoints.WebpVariantsQueue"/>).
+/// </param>
+public sealed record ImageProcessed(Guid UploadId, Guid? ProductId, IReadOnlyList<ImageVariant> Variants, string? Placeholder = null);
 
 /// <summary>The upload cannot be processed; <paramref name="Reason"/> is for people.</summary>
 public sealed record ImageProcessingFailed(Guid UploadId, Guid? ProductId, string Reason);

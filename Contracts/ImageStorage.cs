@@ -22,4 +22,10 @@ public sealed class ImageStorage
     /// as immutable; a deleted image's folder is removed and its id never used again.
     /// </summary>
     public static string VariantFolderKey(Guid uploadId) => $"{VariantsFolder}/{uploadId}";
+
+    /// <summary>
+    /// The key of a variant's WebP copy, beside it (<c>{uploadId}/card.jpg</c> → <c>{uploadId}/card.webp</c>): the gateway
+    /// serves it for the variant's URL to a browser that accepts WebP, once it exists.
+    /// </summary>
+    public static string WebpCopyKey(string variantKey) => Path.ChangeExtension(variantKey, ".webp");
 }

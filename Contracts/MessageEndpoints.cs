@@ -11,4 +11,10 @@ public static class MessageEndpoints
     /// published before the first worker ever ran is not dropped.
     /// </summary>
     public const string ImageUploadedQueue = "image-uploaded";
+
+    /// <summary>
+    /// The workers' second queue, bound to <see cref="ImageProcessed"/>: WebP copies of a Ready upload's variants,
+    /// made after Ready so they never delay it.
+    /// </summary>
+    public const string WebpVariantsQueue = "image-webp";
 }

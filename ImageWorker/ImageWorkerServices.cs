@@ -26,8 +26,13 @@ public static class ImageWorkerServices
             sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<ImageOptions>>().Value.MemoryBudgetMegabytes * 1024L * 1024));
 
         // No prefix: every replica takes jobs from the one shared queue, connected by ImageUploadedEndpoint so it can drain.
-        builder.AddMessaging(endpointPrefix: null, bus => bus.AddConsumer<ImageUploadedConsumer>(typeof(ImageUploadedConsumerDefinition))
-            .ExcludeFromConfigureEndpoints());
+        // The WebP pass has its own queue, configured from its definition.
+        builder.Services.AddSingleton<WebpCopies>();
+        builder.AddMessaging(endpointPrefix: null, bus =>
+        {
+            bus.AddConsumer<ImageUploadedConsumer>(typeof(ImageUploadedConsumerDefinition)).ExcludeFromConfigureEndpoints();
+            bus.AddConsumer<WebpCopiesConsumer>(typeof(WebpCopiesConsumerDefinition));
+        });
 
         // The operations console's view of this worker, and its drain (after AddMessaging: the bus starts first).
         builder.Services.AddSingleton<WorkerIdentity>();

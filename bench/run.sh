@@ -2,7 +2,7 @@
 # Runs every benchmark and records the figures:
 #   bench/run.sh            all benchmarks (about 10 minutes on 2 cores), then
 #                           bench/results/<UTC date>.json and the tables of docs/performance.md
-#   bench/run.sh engine     one benchmark (engine | scaling | scheduling | gateway | e2e | report), options after it:
+#   bench/run.sh engine     one benchmark (engine | scaling | scheduling | gateway | e2e | pages | report), options after it:
 #   bench/run.sh e2e --engine LibVips --cache false
 # Needs nginx (1.22, Debian) and wrk for the gateway benchmark: installed here when missing.
 # Every load run is on loopback and bounded in time and count. See bench/README.md.

@@ -41,7 +41,7 @@ add() { # NAME PASSWORD-VARIABLE TAGS CONFIGURE WRITE READ
 contracts='Reference\\.Contracts'
 # A fault (Fault<ImageUploaded>) is published to its own exchange, bound on to MassTransit:Fault.
 fault="MassTransit:Fault--$contracts:ImageUploaded--"
-worker_consumes="image-uploaded(_error|_skipped)?|$contracts:ImageUploaded|$fault"
+worker_consumes="image-(uploaded|webp)(_error|_skipped)?|$contracts:(ImageUploaded|ImageProcessed)|$fault"
 worker_publishes="$contracts:(ImageProcessingStarted|ImageProcessed|ImageProcessingFailed)|MassTransit:Fault"
 upload_consumes="upload-api-[a-z-]+(_error|_skipped)?|$contracts:(ImageProcessingStarted|ImageProcessed|ImageProcessingFailed|ImageDeleted)|$fault|MassTransit:Fault"
 # UploadApi also declares the workers' queue (UploadApi/Infrastructure/ImageUploadedTopology.cs) but may not

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 using Reference.Contracts;
 using Reference.Storage;
+using Reference.Gateway.Images;
 using Reference.Gateway.Proxy;
 
 namespace Microsoft.Extensions.Hosting;
@@ -17,6 +18,9 @@ public static class ImageFiles
     /// </summary>
     /// <summary>Keys contain the upload id, so a key's bytes never change: cache for a year.</summary>
     private const string ImmutableCaching = "public, max-age=31536000, immutable";
+
+    /// <summary>An HttpContext item: a WebP browser asked for a variant whose copy is not made yet.</summary>
+    private const string WebpCopyMissing = "images.webp-copy-missing";
 
     private static readonly FileExtensionContentTypeProvider VariantContentTypes = new(new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)
     {
@@ -66,11 +70,34 @@ public static class ImageFiles
             FileProvider = new PhysicalFileProvider(variants, ExclusionFilters.Sensitive),
             ContentTypeProvider = VariantContentTypes,
             ServeUnknownFileTypes = false,
-            OnPrepareResponse = file => file.Context.Response.Headers.CacheControl = ImmutableCaching,
+            OnPrepareResponse = file =>
+            {
+                file.Context.Response.Headers.CacheControl = file.Context.Items.ContainsKey(WebpCopyMissing)
+                    ? WebpNegotiation.UntilCopyExistsCaching
+                    : ImmutableCaching;
+                file.Context.Response.Headers.Vary = HeaderNames.Accept;
+            },
         };
 
         app.Map("/images", images =>
         {
+            // The WebP copy, when it exists, is served under the variant's own URL (a path rewrite before the static files).
+            images.Use((context, next) =>
+            {
+                if (VariantName(context) is { } name && WebpNegotiation.CopyFor(context.Request, name) is { } copy)
+                {
+                    if (files.FileProvider.GetFileInfo(copy).Exists)
+                    {
+                        context.Request.Path = "/" + copy;
+                    }
+                    else
+                    {
+                        context.Items[WebpCopyMissing] = true;
+                    }
+                }
+
+                return next(context);
+            });
             images.UseStaticFiles(files);
             images.Run(NoSuchImageAsync);
         });
@@ -87,17 +114,21 @@ public static class ImageFiles
             return;
         }
 
-        await using var stored = await store.GetAsync($"{ImageStorage.VariantsFolder}/{name}", context.RequestAborted);
+        var copy = WebpNegotiation.CopyFor(context.Request, name);
+        await using var webp = copy is null ? null : await store.GetAsync($"{ImageStorage.VariantsFolder}/{copy}", context.RequestAborted);
+        await using var variant = webp is null ? await store.GetAsync($"{ImageStorage.VariantsFolder}/{name}", context.RequestAborted) : null;
+        var stored = webp ?? variant;
         if (stored is null)
         {
             await NoSuchImageAsync(context);
             return;
         }
 
-        context.Response.Headers.CacheControl = ImmutableCaching;
+        context.Response.Headers.CacheControl = copy is not null && webp is null ? WebpNegotiation.UntilCopyExistsCaching : ImmutableCaching;
+        context.Response.Headers.Vary = HeaderNames.Accept;
         // The bucket's stream cannot seek, so the result would not know the length: without it the answer is chunked.
         context.Response.ContentLength = stored.Length;
-        await TypedResults.Stream(stored.Content, contentType, lastModified: stored.LastModified,
+        await TypedResults.Stream(stored.Content, webp is null ? contentType : "image/webp", lastModified: stored.LastModified,
             entityTag: EntityTagHeaderValue.Parse(stored.EntityTag)).ExecuteAsync(context);
     }
 

@@ -7,9 +7,10 @@ namespace Reference.Gateway.Security;
 /// </summary>
 public sealed class SecurityHeadersMiddleware(RequestDelegate next)
 {
-    // Everything from this origin only: no CDN, no inline script or style, never framed.
+    // Everything from this origin only: no CDN, no inline script or style, never framed. Images may also be
+    // data: URIs, for the placeholders the pages show until an image loads.
     public const string ContentSecurityPolicy =
-        "default-src 'self'; img-src 'self'; style-src 'self'; script-src 'self'; connect-src 'self'; " +
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; " +
         "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
 
     public Task InvokeAsync(HttpContext context)

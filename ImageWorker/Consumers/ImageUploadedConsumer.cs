@@ -31,7 +31,8 @@ public sealed class ImageUploadedConsumer(
         if (existing is not null)
         {
             logger.LogInformation("Upload {UploadId} already has its variants; publishing them again.", job.UploadId);
-            await context.Publish(new ImageProcessed(job.UploadId, job.ProductId, existing));
+            await context.Publish(new ImageProcessed(job.UploadId, job.ProductId, existing,
+                await variantWriter.MakePlaceholderAsync(existing, context.CancellationToken)));
             return;
         }
 
@@ -117,6 +118,7 @@ public sealed class ImageUploadedConsumer(
         logger.LogInformation("Upload {UploadId}: {Count} variants written in {Milliseconds:0} ms.",
             job.UploadId, variants.Count, Stopwatch.GetElapsedTime(startedAt).TotalMilliseconds);
         held.Succeeded();
-        await context.Publish(new ImageProcessed(job.UploadId, job.ProductId, variants));
+        var placeholder = await variantWriter.MakePlaceholderAsync(variants, context.CancellationToken);
+        await context.Publish(new ImageProcessed(job.UploadId, job.ProductId, variants, placeholder));
     }
 }

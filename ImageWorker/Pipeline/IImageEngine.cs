@@ -14,6 +14,13 @@ public interface IImageEngine
     /// </summary>
     /// <exception cref="UnprocessableImageException">The bytes cannot be decoded.</exception>
     IEnumerable<EncodedVariant> Render(byte[] original, OriginalImage info, IReadOnlyList<VariantSize> largestFirst, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// A variant this pipeline wrote (JPEG or PNG) as lossy WebP, transparency and ICC profile kept: the
+    /// background pass after Ready (<see cref="WebpCopies"/>), so its cost never delays an upload.
+    /// </summary>
+    /// <exception cref="UnprocessableImageException">The bytes are not an image.</exception>
+    byte[] EncodeWebp(byte[] variant);
 }
 
 /// <summary>What the header says about an original that passed the guards.</summary>

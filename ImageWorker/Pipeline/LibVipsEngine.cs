@@ -178,6 +178,20 @@ public sealed class LibVipsEngine : IImageEngine
         return rgb.Cast(Enums.BandFormat.Uchar).Copy(interpretation: Enums.Interpretation.Srgb);
     }
 
+    public byte[] EncodeWebp(byte[] variant)
+    {
+        try
+        {
+            using var image = VipsImage.NewFromBuffer(variant, access: Enums.Access.Sequential, failOn: Enums.FailOn.Error);
+            // Effort 2 of 0–6: native and cheap enough (docs/performance.md); alpha is kept when the variant has it.
+            return image.WebpsaveBuffer(q: ImageSharpEngine.WebpQuality, effort: 2, keep: Enums.ForeignKeep.Icc);
+        }
+        catch (VipsException e)
+        {
+            throw new UnprocessableImageException(UnprocessableImageException.Corrupt, e);
+        }
+    }
+
     /// <summary>An ICC header names the profile's data colour space at bytes 16–19.</summary>
     private static bool IsRgbProfile(byte[] profile) =>
         profile.Length >= 20 && Encoding.ASCII.GetString(profile, 16, 4) == "RGB ";

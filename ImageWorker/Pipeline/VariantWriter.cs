@@ -34,6 +34,9 @@ public sealed class VariantWriter
         };
     }
 
+    /// <summary>The engine that makes the variants, and their WebP copies (<see cref="WebpCopies"/>).</summary>
+    public IImageEngine Engine => _engine;
+
     /// <summary>ImageSharp's configuration for reading headers (and for decoding, with the ImageSharp engine).</summary>
     public Configuration Configuration { get; }
 
@@ -125,6 +128,20 @@ public sealed class VariantWriter
 
         variants.Reverse();
         return variants;
+    }
+
+    /// <summary>The <see cref="BlurPlaceholder"/> of written variants, from the smallest (read back: a few KB), or null.</summary>
+    /// <param name="smallestFirst">The variants as <see cref="WriteAsync(Guid, CheckedOriginal, CancellationToken)"/> returns them.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    public async Task<string?> MakePlaceholderAsync(IReadOnlyList<ImageVariant> smallestFirst, CancellationToken cancellationToken = default)
+    {
+        if (smallestFirst.Count == 0)
+        {
+            return null;
+        }
+
+        await using var stored = await _store.GetAsync($"{ImageStorage.VariantsFolder}/{smallestFirst[0].Key}", cancellationToken);
+        return stored is null ? null : BlurPlaceholder.Make(await stored.ReadAllBytesAsync(cancellationToken), Configuration);
     }
 
     /// <summary>Removes whatever an unfinished attempt left for the upload.</summary>

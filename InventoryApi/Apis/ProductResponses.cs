@@ -28,11 +28,13 @@ public sealed record ProductResponse(
 
 public sealed record StockResponse(int OnHand, int Reserved, int Available);
 
-public sealed record ProductImageResponse(Guid UploadId, string Alt, IReadOnlyList<ImageVariantResponse> Variants)
+/// <param name="Placeholder">A blurred preview as a <c>data:</c> URI, for the page to show until the image loads; null when there is none.</param>
+public sealed record ProductImageResponse(Guid UploadId, string Alt, IReadOnlyList<ImageVariantResponse> Variants, string? Placeholder)
 {
     public static ProductImageResponse From(ProductImage i) => new(
         i.UploadId, i.Alt,
-        i.Variants.Select(v => new ImageVariantResponse(v.Name, v.Width, v.Height, v.Format, v.Bytes, "/images/" + v.Key)).ToList());
+        i.Variants.Select(v => new ImageVariantResponse(v.Name, v.Width, v.Height, v.Format, v.Bytes, "/images/" + v.Key)).ToList(),
+        i.Placeholder);
 }
 
 public sealed record ImageVariantResponse(string Name, int Width, int Height, string Format, long Bytes, string Url);

@@ -14,6 +14,12 @@ public sealed class ProductImage
 
     public string Alt { get; set; } = "";
     public List<ImageVariant> Variants { get; set; } = [];
+
+    /// <summary>The worker's blurred preview, a <c>data:image/…</c> URI shown until a variant loads; null for older images.</summary>
+    public string? Placeholder { get; set; }
+
+    /// <summary>The worker's are under 600 characters; anything longer is not stored.</summary>
+    public const int PlaceholderMaxLength = 1000;
     public DateTimeOffset CreatedAt { get; set; }
 }
 

@@ -91,6 +91,8 @@ public sealed partial class ProductCatalog
                 Variants = message.Variants
                     .Select(v => new Model.ImageVariant(v.Name, v.Width, v.Height, v.Format, v.Bytes, v.Key))
                     .ToList(),
+                Placeholder = message.Placeholder is { Length: <= ProductImage.PlaceholderMaxLength } placeholder
+                    && placeholder.StartsWith("data:image/", StringComparison.Ordinal) ? placeholder : null,
                 CreatedAt = now,
             });
             try

@@ -1,6 +1,7 @@
 using Reference.Bench.EndToEnd;
 using Reference.Bench.Engine;
 using Reference.Bench.Gateway;
+using Reference.Bench.Pages;
 using Reference.Bench.Report;
 using Reference.Bench.Scheduling;
 
@@ -26,6 +27,8 @@ public static class Commands
           scheduling the elastic worker pool (scaler on): cold upload→Ready from 0 workers, a burst from an idle
                      pool against a static pool of the cap, idle memory with 0 and 2 workers
                      --tries 10 --burst 200 --clients 8 --max-workers 2 --idle-timeout 5 --interval 2 --phases memory,cold,burst
+          pages      image bytes of the grid and a product page in Chromium, WebP accepted vs JPEG only, and the
+                     WebP pass's cost per upload (both engines)   --engine ImageSharp|LibVips --runs 3
           report     regenerate docs/performance.md tables and the chart from the results file
         common: --out bench/results/<date>.json
         """;
@@ -93,6 +96,14 @@ public static class Commands
                 BenchResults.Open(resultsPath).Set($"e2e-{settings.Engine.ToLowerInvariant()}{(label.Length > 0 ? "-" + label : "")}", result);
                 return 0;
             }
+            case "pages":
+            {
+                var result = await PagesBench.RunAsync(args.Get("engine", "ImageSharp"), images, args.Get("runs", 3), log);
+                var results = BenchResults.Open(resultsPath);
+                results.Set("pages", result);
+                MarkdownReport.Write(results, MarkdownReport.DocsFolder, log, only: ["pages"]);
+                return 0;
+            }
             case "report":
                 MarkdownReport.Write(BenchResults.Open(resultsPath), MarkdownReport.DocsFolder, log);
                 return 0;
@@ -105,6 +116,7 @@ public static class Commands
                 // Two starts of the whole system: one per engine; the second also turns the product cache off.
                 results.Set("e2e-imagesharp", await EndToEndBench.RunAsync(EndToEndSettings(args) with { Engine = "ImageSharp", Cache = true }, log));
                 results.Set("e2e-libvips", await EndToEndBench.RunAsync(EndToEndSettings(args) with { Engine = "LibVips", Cache = false }, log));
+                results.Set("pages", await PagesBench.RunAsync("ImageSharp", images, args.Get("runs", 3), log));
                 MarkdownReport.Write(results, MarkdownReport.DocsFolder, log);
                 return 0;
             }

@@ -1,6 +1,7 @@
 using Reference.Bench.Engine;
 using Reference.Bench.Gateway;
 using Reference.Bench.Load;
+using Reference.Bench.Pages;
 using Reference.Bench.Report;
 using Reference.Tests.Support;
 
@@ -101,6 +102,31 @@ public sealed class BenchmarkSmokeTests
             Assert.DoesNotContain("\nold\n", page, StringComparison.Ordinal);
             Assert.Contains("| a.jpg | 130 | 100 | 1.30× |", page, StringComparison.Ordinal);
             Assert.Contains("<svg", File.ReadAllText(Path.Combine(docs, "images", "engine-ms-per-job.svg")), StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(docs, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void A_benchmark_run_alone_rewrites_only_its_own_table()
+    {
+        var docs = Directory.CreateTempSubdirectory("bench-docs-").FullName;
+        try
+        {
+            File.WriteAllText(Path.Combine(docs, "performance.md"),
+                "<!-- bench:engine -->\nold\n<!-- /bench:engine -->\n<!-- bench:pages -->\nold\n<!-- /bench:pages -->\n");
+            var results = BenchResults.Open(Path.Combine(docs, "results.json"));
+            results.Set("pages", new PagesBench.Result("ImageSharp", 24, 900, 300, [new("grid", 24, 378_304, 699_854, 0.459)],
+                [new WebpCost.EngineCost("ImageSharp", 10, 750, 75, 1_800_000, 900_000, 15, 1.5, 165)], 1, 1));
+
+            MarkdownReport.Write(results, docs, _ => { }, only: ["pages"]);
+
+            var page = File.ReadAllText(Path.Combine(docs, "performance.md"));
+            Assert.Contains("<!-- bench:engine -->\nold\n", page, StringComparison.Ordinal);
+            Assert.Contains("| grid | 24 | 378,304 | 699,854 | 46% |", page, StringComparison.Ordinal);
+            Assert.Contains("| ImageSharp | 75 | 50% | 1.5 | 165 |", page, StringComparison.Ordinal);
         }
         finally
         {

@@ -107,4 +107,52 @@ public sealed class ImageTests : IClassFixture<BackendFixture>, IDisposable
 
         Assert.Equal(200, status);
     }
+
+    private const string ChromiumAccept = "image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8";
+
+    [Fact]
+    public async Task A_browser_that_accepts_webp_gets_the_variants_webp_copy_at_its_url_others_the_jpeg_and_caches_are_told_by_vary_accept()
+    {
+        byte[] copy = [.. "RIFF\0\0\0\0WEBPVP8 "u8, .. new byte[100]];
+        File.WriteAllBytes(Path.Combine(_gateway.StorageRoot, "variants", UploadId, "card.webp"), copy);
+        using var client = _gateway.CreateRealClient();
+
+        using var webp = await GetAsync(client, $"/images/{UploadId}/card.jpg", ChromiumAccept);
+        using var refused = await GetAsync(client, $"/images/{UploadId}/card.jpg", "image/webp;q=0, image/*");
+        using var anything = await GetAsync(client, $"/images/{UploadId}/card.jpg", "*/*");
+
+        Assert.Equal("image/webp", webp.Content.Headers.ContentType!.MediaType);
+        Assert.Equal(copy, await webp.Content.ReadAsByteArrayAsync());
+        Assert.Equal("jpeg bytes", await refused.Content.ReadAsStringAsync());
+        Assert.Equal("image/jpeg", anything.Content.Headers.ContentType!.MediaType);
+        Assert.All(new[] { webp, refused, anything }, r => Assert.Equal(["Accept"], r.Headers.Vary));
+        Assert.All(new[] { webp, refused, anything }, r => Assert.Equal("public, max-age=31536000, immutable", r.Headers.CacheControl!.ToString()));
+        Assert.NotEqual(anything.Headers.ETag, webp.Headers.ETag);
+        using var again = new HttpRequestMessage(HttpMethod.Get, $"/images/{UploadId}/card.jpg");
+        again.Headers.TryAddWithoutValidation("Accept", ChromiumAccept);
+        again.Headers.IfNoneMatch.Add(webp.Headers.ETag!);
+        Assert.Equal(HttpStatusCode.NotModified, (await client.SendAsync(again)).StatusCode);
+    }
+
+    [Fact]
+    public async Task Until_the_webp_copy_is_made_a_webp_browser_gets_the_jpeg_cached_for_a_minute_only()
+    {
+        File.WriteAllText(Path.Combine(_gateway.StorageRoot, "variants", UploadId, "detail.jpg"), "detail jpeg");
+        using var client = _gateway.CreateRealClient();
+
+        using var response = await GetAsync(client, $"/images/{UploadId}/detail.jpg", ChromiumAccept);
+
+        Assert.Equal("detail jpeg", await response.Content.ReadAsStringAsync());
+        Assert.Equal("public, max-age=60", response.Headers.CacheControl!.ToString());
+        Assert.Equal(["Accept"], response.Headers.Vary);
+    }
+
+    private static async Task<HttpResponseMessage> GetAsync(HttpClient client, string path, string accept)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        request.Headers.TryAddWithoutValidation("Accept", accept);
+        var response = await client.SendAsync(request);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return response;
+    }
 }

@@ -116,4 +116,30 @@ public sealed class ImagesOverS3Tests : IClassFixture<BackendFixture>, IClassFix
         Assert.Equal(Webp, await new HttpClient().GetByteArrayAsync(response.Headers.Location));
         Assert.Equal(HttpStatusCode.NotFound, refused.StatusCode);
     }
+
+    [Fact]
+    public async Task A_browser_that_accepts_webp_gets_the_copy_from_the_bucket_at_the_variants_url_and_the_jpeg_until_it_exists()
+    {
+        await _bucket.PutAsync($"variants/{_uploadId}/detail.jpg", new MemoryStream("detail jpeg"u8.ToArray()));
+        using var gateway = Gateway();
+        using var client = gateway.CreateRealClient();
+
+        using var before = await GetAcceptingWebpAsync(client, $"/images/{_uploadId}/detail.jpg");
+        await _bucket.PutAsync($"variants/{_uploadId}/detail.webp", new MemoryStream(Webp));
+        using var after = await GetAcceptingWebpAsync(client, $"/images/{_uploadId}/detail.jpg");
+        using var jpegOnly = await client.GetAsync($"/images/{_uploadId}/detail.jpg");
+
+        Assert.Equal(("image/jpeg", "public, max-age=60"), (before.Content.Headers.ContentType!.MediaType, before.Headers.CacheControl!.ToString()));
+        Assert.Equal(Webp, await after.Content.ReadAsByteArrayAsync());
+        Assert.Equal(("image/webp", "public, max-age=31536000, immutable"), (after.Content.Headers.ContentType!.MediaType, after.Headers.CacheControl!.ToString()));
+        Assert.Equal("detail jpeg", await jpegOnly.Content.ReadAsStringAsync());
+        Assert.All(new[] { before, after, jpegOnly }, r => Assert.Equal(["Accept"], r.Headers.Vary));
+    }
+
+    private static Task<HttpResponseMessage> GetAcceptingWebpAsync(HttpClient client, string path)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, path);
+        request.Headers.TryAddWithoutValidation("Accept", "image/avif,image/webp,*/*;q=0.8");
+        return client.SendAsync(request);
+    }
 }

@@ -72,6 +72,24 @@ public sealed class ImageProcessedTests(InventoryFixture fixture)
     }
 
     [Fact]
+    public async Task The_workers_placeholder_is_stored_with_the_image_and_returned_and_anything_else_is_dropped()
+    {
+        var product = await fixture.ReplicaA.CreateProductAsync(stock: 1);
+        const string placeholder = "data:image/webp;base64,UklGRkAAAABXRUJQVlA4IDQAAADwAQCdASoUAA0APm0wlEekIyIhKAgAgA2JQBOgAAA=";
+        var withPlaceholder = Processed(product.Id) with { Placeholder = placeholder };
+        var withScript = Processed(product.Id) with { Placeholder = "javascript:alert(1)" };
+        var tooLong = Processed(product.Id) with { Placeholder = "data:image/webp;base64," + new string('A', 2_000) };
+
+        foreach (var message in new[] { withPlaceholder, withScript, tooLong })
+        {
+            await ConsumeAsync(fixture.ReplicaA, message);
+        }
+
+        var images = (await fixture.ReplicaB.GetProductAsync(product.Id)).Images;
+        Assert.Equal([placeholder, null, null], images.Select(i => i.Placeholder));
+    }
+
+    [Fact]
     public async Task An_image_for_no_product_or_a_deleted_product_is_ignored()
     {
         var forNoProduct = new ImageProcessed(Guid.NewGuid(), null, Processed(Guid.NewGuid()).Variants);

@@ -143,7 +143,7 @@ public sealed record ProductDto(Guid Id, string Sku, string Name, string Categor
 
 public sealed record StockDto(int OnHand, int Reserved, int Available);
 
-public sealed record ProductImageDto(Guid UploadId, string? Alt, IReadOnlyList<VariantDto> Variants);
+public sealed record ProductImageDto(Guid UploadId, string? Alt, IReadOnlyList<VariantDto> Variants, string? Placeholder = null);
 
 public sealed record VariantDto(string Name, int Width, int Height, string Format, long Bytes, string Url);
 

@@ -171,6 +171,8 @@ public sealed class StorageUpkeepTests(UploadApiFixture fixture)
     {
         var folder = Path.Combine(fixture.StorageRoot, ImageStorage.VariantFolderKey(uploadId));
         WriteFile(Path.Combine(folder, "thumb.jpg"), TimeSpan.Zero);
+        // Its WebP copy (the worker's pass after Ready) is in the same folder and goes with it.
+        WriteFile(Path.Combine(folder, ImageStorage.WebpCopyKey("thumb.jpg")), TimeSpan.Zero);
         return folder;
     }
 

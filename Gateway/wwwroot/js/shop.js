@@ -95,6 +95,7 @@ export function pictureFor(image, { alt, sizes, eager = false, testId = 'product
     picture.append(source);
   }
 
+  showPlaceholderUntilLoaded(img, image?.placeholder);
   const variants = byFormat.get(fallback).sort((a, b) => a.width - b.width);
   const middle = variants[Math.min(1, variants.length - 1)];
   img.src = middle.url;
@@ -105,6 +106,21 @@ export function pictureFor(image, { alt, sizes, eager = false, testId = 'product
   img.height = middle.height;
   picture.append(img);
   return picture;
+}
+
+/**
+ * The worker's ~20 px blurred preview (a data: URI) under the image until it loads, so a grid still loading shows
+ * the photo's colours instead of blank boxes. Removed on load: a transparent PNG must not show it through.
+ */
+function showPlaceholderUntilLoaded(img, placeholder) {
+  if (typeof placeholder !== 'string' || !/^data:image\/(webp|jpeg|png);base64,[A-Za-z0-9+/=]+$/.test(placeholder)) return;
+  img.style.backgroundImage = `url("${placeholder}")`;
+  img.style.backgroundSize = 'cover';
+  img.dataset.placeholder = 'shown';
+  img.addEventListener('load', () => {
+    img.style.backgroundImage = '';
+    img.dataset.placeholder = 'replaced';
+  }, { once: true });
 }
 
 function rank(mime) {

@@ -13,6 +13,7 @@ internal sealed class ProductImageConfiguration : IEntityTypeConfiguration<Produ
         // Consuming the same ImageProcessed twice must attach once, also when two replicas race.
         image.HasIndex(i => new { i.ProductId, i.UploadId }).IsUnique();
         image.Property(i => i.Alt).HasMaxLength(300);
+        image.Property(i => i.Placeholder).HasMaxLength(ProductImage.PlaceholderMaxLength).IsUnicode(false);
         // Variants are only ever read and written with their image, so one JSON column is enough.
         image.Property(i => i.Variants).HasJsonColumn();
     }

@@ -19,7 +19,8 @@ public static partial class MarkdownReport
 
     public static string DocsFolder => Path.Combine(RepoPaths.Root, "docs");
 
-    public static void Write(BenchResults results, string docs, Action<string> log)
+    /// <param name="only">The sections to rewrite (a benchmark run alone, with its own results file); null for all.</param>
+    public static void Write(BenchResults results, string docs, Action<string> log, IReadOnlyCollection<string>? only = null)
     {
         var path = Path.Combine(docs, "performance.md");
         var text = File.Exists(path) ? File.ReadAllText(path) : "# Performance\n";
@@ -32,8 +33,9 @@ public static partial class MarkdownReport
             ["e2e"] = EndToEndSection(results),
             ["gateway"] = GatewaySection(results),
             ["inventory"] = InventorySection(results),
+            ["pages"] = PagesSection(results),
         };
-        foreach (var (name, body) in sections)
+        foreach (var (name, body) in sections.Where(s => only is null || only.Contains(s.Key)))
         {
             var block = $"<!-- bench:{name} -->\n{body.TrimEnd()}\n<!-- /bench:{name} -->";
             var pattern = new Regex($@"<!-- bench:{name} -->.*?<!-- /bench:{name} -->", RegexOptions.Singleline);
