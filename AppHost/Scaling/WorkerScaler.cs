@@ -46,7 +46,8 @@ public sealed class WorkerScaler(
                 logger.LogWarning(e, "A scaling round failed; trying again next round");
             }
 
-            await Task.Delay(options.Value.Interval, clock, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            // With no worker up, sooner when a job arrives (ScalingRounds): a cold upload waits for no whole round.
+            await ScalingRounds.WaitAsync(options.Value.Interval, LastDecision is { To: 0 }, queue.ReadyNowAsync, clock, stoppingToken);
         }
     }
 

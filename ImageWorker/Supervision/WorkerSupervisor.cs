@@ -41,7 +41,7 @@ public sealed partial class WorkerSupervisor(
             while (!stoppingToken.IsCancellationRequested)
             {
                 await RoundAsync(policy, management, amqp, stoppingToken);
-                await Task.Delay(options.Value.Interval, clock, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                await ScalingRounds.WaitAsync(options.Value.Interval, LastDecision is { To: 0 }, ct => _reader.ReadyNowAsync(amqp, ct), clock, stoppingToken);
             }
         }
         finally
