@@ -21,7 +21,7 @@ public static class Commands
                      --service-env NAME=value,NAME2=value   set on every service (experiments)
           scheduling the elastic worker pool (scaler on): cold upload→Ready from 0 workers, a burst from an idle
                      pool against a static pool of the cap, idle memory with 0 and 2 workers
-                     --tries 10 --burst 200 --clients 8 --max-workers 2 --idle-timeout 5 --interval 2 --phases memory,cold,burst
+                     --tries 10 --burst 200 --clients 8 --max-workers 2 --idle-timeout 5 --interval 1 --phases memory,cold,burst
           report     regenerate docs/performance.md tables and the chart from the results file
         common: --out bench/results/<date>.json
         """;
@@ -54,7 +54,7 @@ public static class Commands
             {
                 var result = await SchedulingBench.RunAsync(new SchedulingBench.Settings(
                     args.Get("tries", 10), args.Get("burst", 200), args.Get("clients", 8), args.Get("max-workers", 2),
-                    TimeSpan.FromSeconds(args.Get("idle-timeout", 5.0)), TimeSpan.FromSeconds(args.Get("interval", 2.0)),
+                    TimeSpan.FromSeconds(args.Get("idle-timeout", 5.0)), TimeSpan.FromSeconds(args.Get("interval", 1.0)),
                     args.Get("phases", "memory,cold,burst")), log);
                 BenchResults.Open(resultsPath).Set("scheduling", result);
                 return 0;
