@@ -45,6 +45,11 @@ public sealed class WorkerScaler(
             {
                 logger.LogWarning(e, "A scaling round failed; trying again next round");
             }
+            catch (Exception) when (stoppingToken.IsCancellationRequested)
+            {
+                // The run is stopping (a round's call to the broker or Redis ended with it): not a failure to report.
+                return;
+            }
 
             // With no worker up, sooner when a job arrives (ScalingRounds): a cold upload waits for no whole round.
             await ScalingRounds.WaitAsync(options.Value.Interval, LastDecision is { To: 0 }, queue.ReadyNowAsync, clock, stoppingToken);
