@@ -38,8 +38,9 @@ public static class Replicas
     /// </summary>
     public static IResourceBuilder<ProjectResource> RunFromBuiltOutput(this IResourceBuilder<ProjectResource> project)
     {
-        // DCP hands projects to the IDE when the AppHost runs under one (F5 in Visual Studio or VS Code).
-        if (project.ApplicationBuilder.Configuration["DEBUG_SESSION_PORT"] is { Length: > 0 })
+        // DCP hands projects to the IDE when the AppHost runs under one (F5 in Visual Studio or VS Code); a publish
+        // (the manifest, compose) describes projects, not this machine's build output.
+        if (project.ApplicationBuilder.Configuration["DEBUG_SESSION_PORT"] is { Length: > 0 } || project.ApplicationBuilder.ExecutionContext.IsPublishMode)
         {
             return project;
         }
