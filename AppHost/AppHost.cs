@@ -51,6 +51,7 @@ var imageWorkers = builder.AddImageWorkerPool(backing, service => service
     .WithImageStorage(imageStorage));
 
 var gateway = builder.AddProject<Projects.Gateway>("gateway", launchProfileName: null)
+    .RunFromBuiltOutput()
     .WithHttpEndpoint(port: builder.Configuration.GetValue("Gateway:Port", 8080), name: "http", isProxied: false)
     .WithExternalHttpEndpoints()
     .WithHttpHealthCheck(HealthEndpoints.HealthPath)

@@ -1,3 +1,5 @@
+using System.Reflection;
+using System.Runtime.Versioning;
 using Microsoft.Extensions.Configuration;
 using Reference.Contracts;
 
@@ -21,11 +23,55 @@ public static class Replicas
         where TProject : IProjectMetadata, new() =>
         Enumerable.Range(1, count)
             .Select(i => configure(builder.AddProject<TProject>($"{name}-{i}", launchProfileName: null)
+                .RunFromBuiltOutput()
                 // Not proxied: the gateway talks to the process itself, as on a server; DCP's proxy
                 // would add a hop and ~0.2 ms of CPU to every request.
                 .WithHttpEndpoint(name: "http", isProxied: false)
                 .WithHttpHealthCheck(HealthEndpoints.HealthPath)))
             .ToList();
+
+    /// <summary>
+    /// Starts the project as <c>dotnet bin/{configuration}/{framework}/{project}.dll</c> instead of Aspire's <c>dotnet run
+    /// --no-build</c>: no launcher stays resident above the service (≈ 140 MB each) and a worker the scaler starts is up
+    /// sooner. The AppHost's build builds the projects it references, so the output is this run's. Left to <c>dotnet run</c>
+    /// when an IDE launches the services (it debugs them) or the output is not there.
+    /// </summary>
+    public static IResourceBuilder<ProjectResource> RunFromBuiltOutput(this IResourceBuilder<ProjectResource> project)
+    {
+        // DCP hands projects to the IDE when the AppHost runs under one (F5 in Visual Studio or VS Code); a publish
+        // (the manifest, compose) describes projects, not this machine's build output.
+        if (project.ApplicationBuilder.Configuration["DEBUG_SESSION_PORT"] is { Length: > 0 } || project.ApplicationBuilder.ExecutionContext.IsPublishMode)
+        {
+            return project;
+        }
+
+        var projectPath = project.Resource.GetProjectMetadata().ProjectPath;
+        var directory = Path.GetDirectoryName(projectPath)!;
+        var output = Path.Combine(directory, "bin", BuildConfiguration, TargetFramework, Path.GetFileNameWithoutExtension(projectPath) + ".dll");
+        if (!File.Exists(output))
+        {
+            return project;
+        }
+
+        // A project with an ExecutableAnnotation gets no `run --project` arguments: its own (the dll) and the working
+        // directory `dotnet run` would use, so the content root and appsettings.json are found as before.
+        return project.WithAnnotation(new ExecutableAnnotation { Command = "dotnet", WorkingDirectory = directory }, ResourceAnnotationMutationBehavior.Replace)
+            .WithArgs(output);
+    }
+
+    /// <summary>The AppHost's own configuration (Debug, Release): its build built the services with the same.</summary>
+    private static string BuildConfiguration =>
+        typeof(Replicas).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
+
+    /// <summary><c>net10.0</c> from the AppHost's target framework, which the services share (Directory.Build.props).</summary>
+    private static string TargetFramework
+    {
+        get
+        {
+            var version = new FrameworkName(typeof(Replicas).Assembly.GetCustomAttribute<TargetFrameworkAttribute>()!.FrameworkName).Version;
+            return $"net{version.Major}.{version.Minor}";
+        }
+    }
 
     /// <summary>Service discovery entries for every replica: <c>services__{service}__http__{i}</c>.</summary>
     public static IResourceBuilder<ProjectResource> WithReplicaReferences(

@@ -72,8 +72,11 @@ public sealed class RabbitMqQueueReader(string queueName) : IAsyncDisposable
     /// The queue's ready jobs this instant, from a passive declare over AMQP. The management API's counts are
     /// statistics, refreshed every <c>collect_statistics_interval</c> (5 s): read alone, they kept an upload that
     /// arrived in an empty pool waiting that long for the scaler to see it. Null when the broker does not answer.
+    /// Cheap (one round trip on a kept connection), so a scaler may also ask between its rounds (<see cref="ScalingRounds"/>).
     /// </summary>
-    private async Task<int?> ReadyNowAsync(Uri amqp, CancellationToken cancellationToken)
+    /// <param name="amqp">The broker's AMQP URI, as a user that may declare the queue passively.</param>
+    /// <param name="cancellationToken">Ends the wait for the broker.</param>
+    public async Task<int?> ReadyNowAsync(Uri amqp, CancellationToken cancellationToken)
     {
         try
         {

@@ -38,8 +38,8 @@ public sealed class ScalingOptions
     /// </summary>
     public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromMinutes(2);
 
-    /// <summary>Between two readings of the queue.</summary>
-    public TimeSpan Interval { get; set; } = TimeSpan.FromSeconds(2);
+    /// <summary>Between two readings of the queue (an empty pool also looks for a waiting job meanwhile: <see cref="ScalingRounds"/>).</summary>
+    public TimeSpan Interval { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>The settings the policy works with, the cap resolved against <paramref name="machine"/>.</summary>
     public ScalingLimits Resolve(MachineCapacity machine) => new(

@@ -5,7 +5,7 @@ namespace Reference.AppHost.Scaling;
 /// <summary>
 /// The scaler's one connection to Redis, as its administrator (the <c>cache</c> resource's connection string: the
 /// AppHost is the orchestrator). Through it the scaler drains workers by the console's command keys and reads their
-/// heartbeats (<see cref="WorkerDrains"/>), and leaves its decisions for the console (<see cref="ScalerDecisionLog"/>).
+/// heartbeats (<see cref="WorkerDrains"/>), and leaves its decisions for the console (Scaling's <c>ScalerDecisionLog</c>).
 /// </summary>
 public sealed class ScalerRedis(Func<CancellationToken, ValueTask<string?>> connectionString) : IAsyncDisposable
 {

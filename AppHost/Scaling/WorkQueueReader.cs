@@ -10,6 +10,12 @@ public sealed class WorkQueueReader(IResourceWithConnectionString messaging, Dis
 {
     private readonly RabbitMqQueueReader _reader = new(MessageEndpoints.ImageUploadedQueue);
 
+    /// <summary>The queue's ready jobs now, by AMQP only (<see cref="RabbitMqQueueReader.ReadyNowAsync"/>); null when unknown.</summary>
+    public async Task<int?> ReadyNowAsync(CancellationToken cancellationToken) =>
+        await messaging.GetConnectionStringAsync(cancellationToken) is { } amqp
+            ? await _reader.ReadyNowAsync(new Uri(amqp), cancellationToken)
+            : null;
+
     /// <summary>The reading, or null when the broker could not be read (the scaler then holds the pool).</summary>
     public async Task<WorkQueueReading?> ReadAsync(DateTimeOffset now, CancellationToken cancellationToken)
     {

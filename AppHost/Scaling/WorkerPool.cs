@@ -50,7 +50,6 @@ public static class WorkerPool
             sp.GetRequiredService<DistributedApplicationModel>(), sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<WorkQueueReader>>()));
         builder.Services.AddSingleton(new ScalerRedis(backing.Cache.Resource));
         builder.Services.AddSingleton<WorkerDrains>();
-        builder.Services.AddSingleton<ScalerDecisionLog>();
         builder.Services.AddSingleton<ScalingMetrics>();
         builder.Services.AddSingleton<WorkerScaler>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<WorkerScaler>());

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Reference.Scaling;
 using Reference.Contracts;
+using StackExchange.Redis;
 
 namespace Reference.AppHost.Scaling;
 
@@ -17,7 +18,7 @@ public sealed class WorkerScaler(
     WorkerPoolMembers pool,
     WorkQueueReader queue,
     WorkerDrains drains,
-    ScalerDecisionLog decisions,
+    ScalerRedis redis,
     ScalingMetrics metrics,
     ResourceNotificationService notifications,
     ResourceCommandService commands,
@@ -44,8 +45,14 @@ public sealed class WorkerScaler(
             {
                 logger.LogWarning(e, "A scaling round failed; trying again next round");
             }
+            catch (Exception) when (stoppingToken.IsCancellationRequested)
+            {
+                // The run is stopping (a round's call to the broker or Redis ended with it): not a failure to report.
+                return;
+            }
 
-            await Task.Delay(options.Value.Interval, clock, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            // With no worker up, sooner when a job arrives (ScalingRounds): a cold upload waits for no whole round.
+            await ScalingRounds.WaitAsync(options.Value.Interval, LastDecision is { To: 0 }, queue.ReadyNowAsync, clock, stoppingToken);
         }
     }
 
@@ -60,7 +67,7 @@ public sealed class WorkerScaler(
         var decision = policy.Decide(new ScalingInputs(reading?.Queue, running.Count, now));
         LastDecision = decision;
         metrics.Record(decision);
-        await decisions.WriteAsync(decision, drains.LeavingNow, pool.Limits, cancellationToken);
+        await WriteDecisionAsync(decision, cancellationToken);
         if (!decision.IsChange)
         {
             logger.LogDebug("Image workers {Decision} (held by {HeldBy})", decision, Held(reading));
@@ -119,6 +126,19 @@ public sealed class WorkerScaler(
             {
                 logger.LogWarning("Stopping {Worker} failed: {Error}", worker, stopped.Message);
             }
+        }
+    }
+
+    private async Task WriteDecisionAsync(ScalingDecision decision, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await ScalerDecisionLog.WriteAsync(await redis.DatabaseAsync(cancellationToken), decision, drains.LeavingNow, pool.Limits);
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException or InvalidOperationException && !cancellationToken.IsCancellationRequested)
+        {
+            // The log and the metrics still have it; the console shows the scaler silent.
+            logger.LogDebug("Could not write the scaler's decision to Redis: {Error}", e.Message);
         }
     }
 

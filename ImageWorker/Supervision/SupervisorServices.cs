@@ -13,9 +13,8 @@ public static class SupervisorServices
         builder.Services.AddOptions<ScalingOptions>().BindConfiguration(ScalingOptions.Section).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<ScalingOptions>, ScalingOptionsValidator>();
         builder.Services.AddSingleton(TimeProvider.System);
-        // Its decisions for the operations console (SupervisorDecisionLog), as the imageworker's Redis user.
+        // Its decisions for the operations console (ScalerDecisionLog), as the imageworker's Redis user.
         builder.AddDegradableRedisClient(ImageWorkerServices.CacheConnectionName);
-        builder.Services.AddSingleton<SupervisorDecisionLog>();
         builder.Services.AddSingleton<WorkerSupervisor>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<WorkerSupervisor>());
         return builder;

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Reference.Contracts;
 using Reference.Scaling;
+using StackExchange.Redis;
 
 namespace Reference.ImageWorker.Supervision;
 
@@ -15,7 +16,7 @@ namespace Reference.ImageWorker.Supervision;
 /// dies is simply gone, and the policy starts another if the queue still needs it.
 /// </summary>
 public sealed partial class WorkerSupervisor(
-    IOptions<ScalingOptions> options, IConfiguration configuration, SupervisorDecisionLog decisions, TimeProvider clock, ILogger<WorkerSupervisor> logger)
+    IOptions<ScalingOptions> options, IConfiguration configuration, IConnectionMultiplexer redis, TimeProvider clock, ILogger<WorkerSupervisor> logger)
     : BackgroundService
 {
     private const int SigTerm = 15;
@@ -40,7 +41,7 @@ public sealed partial class WorkerSupervisor(
             while (!stoppingToken.IsCancellationRequested)
             {
                 await RoundAsync(policy, management, amqp, stoppingToken);
-                await Task.Delay(options.Value.Interval, clock, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                await ScalingRounds.WaitAsync(options.Value.Interval, LastDecision is { To: 0 }, ct => _reader.ReadyNowAsync(amqp, ct), clock, stoppingToken);
             }
         }
         finally
@@ -65,7 +66,16 @@ public sealed partial class WorkerSupervisor(
 
         var decision = policy.Decide(new ScalingInputs(reading?.Queue, _workers.Count, now));
         LastDecision = decision;
-        await decisions.WriteAsync(decision, _leaving, policy.Limits);
+        try
+        {
+            // Where the console reads the AppHost scaler's; the imageworker's Redis user may write ops:*.
+            await ScalerDecisionLog.WriteAsync(redis.GetDatabase(), decision, _leaving, policy.Limits);
+        }
+        catch (Exception e) when (RedisFailure.Is(e))
+        {
+            logger.LogDebug("Could not write the supervisor's decision to Redis: {Error}", e.Message);
+        }
+
         if (!decision.IsChange)
         {
             return;

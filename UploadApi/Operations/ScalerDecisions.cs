@@ -4,7 +4,7 @@ using StackExchange.Redis;
 
 namespace Reference.UploadApi.Operations;
 
-/// <summary>The worker scaler's decisions as it leaves them in Redis (AppHost/Scaling/ScalerDecisionLog.cs).</summary>
+/// <summary>The worker scaler's decisions as it leaves them in Redis (Scaling/ScalerDecisionLog.cs).</summary>
 public sealed class ScalerDecisions(IConnectionMultiplexer redis)
 {
     public async Task<ScalerView> ReadAsync()

@@ -105,6 +105,10 @@ public sealed partial class StackOnPodmanTests
 
             output.WriteLine($"cold upload→Ready: {clock.Elapsed.TotalSeconds:0.0} s (202 after {accepted.TotalSeconds:0.0} s, " +
                 $"a worker process seen after {processStarted?.TotalSeconds.ToString("0.0") ?? "-"} s; polled every ~0.5 s)");
+            // The supervisor sees the job by the AMQP passive declare, probed every 0.2 s while no worker runs
+            // (Scaling/ScalingRounds.cs); by the management API's 5 s statistics alone this took 7.4–11.7 s.
+            Assert.True(processStarted - accepted < TimeSpan.FromSeconds(4),
+                $"A worker process was seen {(processStarted - accepted)?.TotalSeconds:0.0} s after the 202: the supervisor did not see the job by AMQP.");
             Assert.InRange(await WorkerProcessesAsync(stack, supervisor, ct), 1, cap);
             var startedBy = (await GetJsonAsync(http, $"/api/ops/uploads/{uploadId}", ct))["history"]!.AsArray()
                 .Where(e => (string?)e!["event"] == "started").Select(e => (string)e!["source"]!).ToList();

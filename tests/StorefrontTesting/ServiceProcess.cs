@@ -8,8 +8,9 @@ namespace Reference.Tests.Storefront;
 public static class ServiceProcess
 {
     /// <summary>
-    /// The process that does the work: for a project that is the service itself, the child of
-    /// the <c>dotnet run</c> whose pid the resource reports.
+    /// The process that does the work: the one whose pid the resource reports, or for a project started by
+    /// <c>dotnet run</c> (under an IDE, or not built) that launcher's child. The AppHost starts projects from
+    /// their built dll (AppHost/Replicas.cs), so usually the pid is the service's own.
     /// </summary>
     public static int Find(DistributedApplication app, string resource)
     {
@@ -21,7 +22,7 @@ public static class ServiceProcess
         var pid = current.Snapshot.Properties.FirstOrDefault(p => p.Name == "executable.pid")?.Value
             ?? throw new InvalidOperationException($"{resource} reports no pid.");
         var parent = Convert.ToInt32(pid, System.Globalization.CultureInfo.InvariantCulture);
-        return current.Resource is ProjectResource ? Children(parent).Single() : parent;
+        return current.Resource is ProjectResource && IsDotnetRun(parent) ? Children(parent).Single() : parent;
     }
 
     public static int KillHard(DistributedApplication app, string resource)
@@ -30,6 +31,10 @@ public static class ServiceProcess
         Process.GetProcessById(pid).Kill();
         return pid;
     }
+
+    /// <summary><c>dotnet run ...</c>: its second command-line argument is <c>run</c>.</summary>
+    private static bool IsDotnetRun(int pid) =>
+        File.ReadAllText($"/proc/{pid}/cmdline").Split('\0') is [_, "run", ..];
 
     private static IEnumerable<int> Children(int pid) =>
         Directory.EnumerateDirectories($"/proc/{pid}/task")

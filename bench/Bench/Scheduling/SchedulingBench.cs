@@ -31,9 +31,9 @@ public static class SchedulingBench
 
     public sealed record Burst(string Pool, int Uploads, int Clients, double Seconds, double JobsPerSecond, int Failed, double? SecondsToCap, int MostWorkers);
 
-    /// <param name="ZeroPoolMb">Resident memory of every service process tree (launchers included) with no worker running.</param>
+    /// <param name="ZeroPoolMb">Resident memory of every service process tree (launchers included, where a service has one) with no worker running.</param>
     /// <param name="TwoIdleWorkersMb">The same with two idle workers, each after one job (as a fixed pool of two idles after its first uploads).</param>
-    /// <param name="WorkerTreeMb">One idle worker's process tree: <c>dotnet run</c> and the worker.</param>
+    /// <param name="WorkerTreeMb">One idle worker's process tree: the worker (started from its dll; before, <c>dotnet run</c> above it too).</param>
     public sealed record IdleMemory(double ZeroPoolMb, double TwoIdleWorkersMb, IReadOnlyList<double> WorkerTreeMb);
 
     public sealed record Result(
@@ -218,7 +218,7 @@ public static class SchedulingBench
         return new IdleMemory(Math.Round(zero), Math.Round(two), trees);
     }
 
-    /// <summary>Resident MB of a resource's process and its children (<c>dotnet run</c> and the service); 0 when it runs none.</summary>
+    /// <summary>Resident MB of a resource's process and its children (a <c>dotnet run</c> launcher's service); 0 when it runs none.</summary>
     private static double TreeMb(DistributedApplication app, string resource)
     {
         if (!app.ResourceNotifications.TryGetCurrentState(resource, out var current)
