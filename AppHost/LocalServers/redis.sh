@@ -27,6 +27,14 @@ user() { # NAME PASSWORD RULES...
     echo "user $name off"
   fi
 }
+# A TLS listener besides the plain port, for workers on other servers (deploy/compose.main-server.yaml):
+# REDIS_TLS_PORT with REDIS_TLS_CERT, REDIS_TLS_KEY and REDIS_TLS_CA (files). Clients log in with their user.
+tls() {
+  if [ -n "${REDIS_TLS_PORT:-}" ]; then
+    printf 'tls-port %s\ntls-cert-file %s\ntls-key-file %s\ntls-ca-cert-file %s\ntls-auth-clients no\n' \
+      "$REDIS_TLS_PORT" "$REDIS_TLS_CERT" "$REDIS_TLS_KEY" "$REDIS_TLS_CA"
+  fi
+}
 password=$(secret REDIS_PASSWORD)
 [ -n "$password" ] || { echo "REDIS_PASSWORD is not set" >&2; exit 64; }
 mkdir -p "$datadir"
@@ -51,5 +59,6 @@ user default on >$password ~* &* +@all
 $(user inventoryapi "$(secret REDIS_INVENTORYAPI_PASSWORD)" '~inventory:*')
 $(user uploadapi "$(secret REDIS_UPLOADAPI_PASSWORD)" '&uploads:status' '~ops:*' '~imageworker:attempts*')
 $(user imageworker "$(secret REDIS_IMAGEWORKER_PASSWORD)" '~imageworker:*' '~ops:*')
+$(tls)
 daemonize no
 CONF

@@ -2,10 +2,9 @@ using System.Net;
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
-using Microsoft.Extensions.DependencyInjection;
-using Reference.Tests.Storefront;
 using Reference.Tests.Support;
 using SixLabors.ImageSharp;
+using Xunit.Abstractions;
 
 namespace Reference.AppHost.Tests;
 
@@ -13,30 +12,13 @@ namespace Reference.AppHost.Tests;
 /// The storefront with <c>Storage:Kind=S3</c>: the AppHost starts its own S3 server (s3rver) and every service
 /// keeps images there; the pipeline runs as with the folder, and the folder stays empty.
 /// </summary>
-public sealed class ObjectStorageTests : IAsyncLifetime
+public sealed partial class ObjectStorageTests(ObjectStorageStorefront storefront, ITestOutputHelper output) : IClassFixture<ObjectStorageStorefront>
 {
-    private const string AdminKey = "s3-e2e-admin-key-0123456789abcdef0123";
-    private readonly string _dataDirectory = Directory.CreateTempSubdirectory("reference-s3-e2e-").FullName;
-    private DistributedApplication _app = null!;
-
-    public async Task InitializeAsync()
-    {
-        Prerequisite.Require(File.Exists("/usr/bin/node") && File.Exists("/usr/bin/npm"), "node and npm are not installed (Debian packages nodejs npm), so s3rver cannot run.");
-        _app = await StorefrontHost.StartAsync(_dataDirectory, AdminKey, settings: ["--Storage:Kind=S3"]);
-        var resources = _app.Services.GetRequiredService<DistributedApplicationModel>().Resources
-            .Where(r => r is ProjectResource or IResourceWithConnectionString || r.Name == "storage")
-            .Where(r => !r.Name.EndsWith("-rebuilder", StringComparison.Ordinal) && !StorefrontHost.IsOneShot(r.Name))
-            .Select(r => r.Name)
-            .ToList();
-        Assert.Contains("storage", resources);
-        await StorefrontHost.WaitUntilHealthyAsync(_app, resources, TimeSpan.FromMinutes(4));
-    }
-
     [Fact]
     public async Task An_upload_is_processed_through_the_bucket_served_by_the_gateway_and_deleted_from_the_bucket()
     {
-        var client = new StorefrontClient(_app.CreateHttpClient("gateway", "http"), AdminKey);
-        using var bucket = new HttpClient { BaseAddress = new Uri(_app.GetEndpoint("storage", "http"), "/images/") };
+        var client = storefront.CreateClient();
+        using var bucket = new HttpClient { BaseAddress = new Uri(storefront.App.GetEndpoint("storage", "http"), "/images/") };
         var product = await client.CreateProductAsync();
 
         var accepted = await client.UploadAcceptedAsync(Corpus.Path("kite-orient6-gps.jpg"), product.Id);
@@ -58,7 +40,7 @@ public sealed class ObjectStorageTests : IAsyncLifetime
         }
 
         // Nothing went to the folder.
-        var folder = Path.Combine(_dataDirectory, "images");
+        var folder = Path.Combine(storefront.DataDirectory, "images");
         Assert.Empty(Directory.Exists(folder) ? Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories) : []);
 
         using var deleted = await client.DeleteAsAdminAsync($"/api/inventory/products/{product.Id}/images/{accepted.Id}");
@@ -73,21 +55,5 @@ public sealed class ObjectStorageTests : IAsyncLifetime
         var original = await Poll.UntilAsync(async () => (await bucket.GetAsync($"originals/{accepted.Id}.jpg")).StatusCode,
             s => s == HttpStatusCode.NotFound, TimeSpan.FromSeconds(20));
         Assert.Equal(HttpStatusCode.NotFound, original);
-    }
-
-    public async Task DisposeAsync()
-    {
-        if (_app is not null)
-        {
-            await _app.DisposeAsync();
-        }
-
-        try
-        {
-            Directory.Delete(_dataDirectory, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
     }
 }

@@ -15,6 +15,7 @@ namespace Reference.Deploy.Tests;
 /// test's env file), a photo uploaded through the gateway, and everything still there after
 /// the stack is taken down and brought up again. docs/deploy-vds.md ("Proven here") says how podman is set up.
 /// </summary>
+[Collection(PodmanCollection.Name)]
 public sealed partial class StackOnPodmanTests(ITestOutputHelper output)
 {
     private const string Photo = "kite-2560x1600.jpg";
@@ -37,7 +38,7 @@ public sealed partial class StackOnPodmanTests(ITestOutputHelper output)
             await images.EnsureStandInAsync("mysql", ct),
             await images.EnsureStandInAsync("redis", ct),
             await images.EnsureStandInAsync("rabbitmq", ct)));
-        await phases.RunAsync("service images (dotnet publish + podman build)", () => images.BuildServiceImagesAsync(runtime, ct));
+        await phases.RunAsync("service images (dotnet publish + podman build)", () => images.EnsureServiceImagesAsync(runtime, ct));
         await phases.RunAsync("image promises", () => AssertImagePromisesAsync(podman, ct));
 
         var project = "sfe2e" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3));
@@ -146,7 +147,7 @@ public sealed partial class StackOnPodmanTests(ITestOutputHelper output)
         Assert.Equal("", sdks.Output.Trim());
     }
 
-    private static async Task<string> CreateProductAsync(HttpClient http, CancellationToken ct)
+    internal static async Task<string> CreateProductAsync(HttpClient http, CancellationToken ct)
     {
         // The gateway answers before its first active health probe has seen each replica.
         for (var attempt = 0; ; attempt++)
@@ -203,7 +204,7 @@ public sealed partial class StackOnPodmanTests(ITestOutputHelper output)
         throw new TimeoutException($"Upload {uploadId} was not Ready after 2 minutes.");
     }
 
-    private static async Task AssertProductHasPhotoAsync(HttpClient http, string productId, string uploadId, CancellationToken ct)
+    internal static async Task AssertProductHasPhotoAsync(HttpClient http, string productId, string uploadId, CancellationToken ct)
     {
         // Ready is UploadApi's view; InventoryApi attaches the photo when it consumes the same
         // ImageProcessed event, which may be a moment later.
@@ -230,7 +231,7 @@ public sealed partial class StackOnPodmanTests(ITestOutputHelper output)
         }
     }
 
-    private static async Task<JsonObject> GetJsonAsync(HttpClient http, string path, CancellationToken ct)
+    internal static async Task<JsonObject> GetJsonAsync(HttpClient http, string path, CancellationToken ct)
     {
         using var response = await http.GetAsync(path, ct);
         Assert.True(response.IsSuccessStatusCode, $"GET {path}: {response.StatusCode} {await response.Content.ReadAsStringAsync(ct)}");

@@ -31,9 +31,12 @@ public sealed partial class ComposeFile
 
     public IReadOnlyDictionary<string, ComposeService> Services { get; }
 
-    public static ComposeFile Load(IReadOnlyDictionary<string, string>? variables = null)
+    public static ComposeFile Load(IReadOnlyDictionary<string, string>? variables = null) => Load(FilePath, variables);
+
+    /// <summary>Another compose file of deploy/ (<paramref name="path"/>), e.g. compose.worker-server.yaml.</summary>
+    public static ComposeFile Load(string path, IReadOnlyDictionary<string, string>? variables = null)
     {
-        using var reader = File.OpenText(FilePath);
+        using var reader = File.OpenText(path);
         var root = new DeserializerBuilder().Build()
             .Deserialize<Dictionary<object, object?>>(new MergingParser(new Parser(reader)));
         return new ComposeFile(root, variables ?? new Dictionary<string, string>());

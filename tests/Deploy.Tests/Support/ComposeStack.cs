@@ -1,7 +1,10 @@
 namespace Reference.Deploy.Tests.Support;
 
-/// <summary>deploy/compose.yaml run with docker-compose against podman's Docker API, as one project.</summary>
-public sealed class ComposeStack(PodmanHost podman, string project, string envFile)
+/// <summary>
+/// deploy/compose.yaml run with docker-compose against podman's Docker API, as one project; or the compose
+/// <paramref name="files"/> given (paths), in order.
+/// </summary>
+public sealed class ComposeStack(PodmanHost podman, string project, string envFile, IReadOnlyList<string>? files = null)
 {
     public string Project { get; } = project;
 
@@ -150,6 +153,8 @@ public sealed class ComposeStack(PodmanHost podman, string project, string envFi
 
     private Task<CommandResult> ComposeAsync(CancellationToken cancellationToken, params string[] arguments) =>
         podman.Shell.RunAsync("docker-compose",
-            new[] { "--project-name", Project, "--env-file", envFile, "--file", ComposeFile.FilePath }.Concat(arguments),
+            new[] { "--project-name", Project, "--env-file", envFile }
+                .Concat((files ?? [ComposeFile.FilePath]).SelectMany(file => new[] { "--file", file }))
+                .Concat(arguments),
             cancellationToken);
 }

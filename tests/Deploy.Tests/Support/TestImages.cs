@@ -67,6 +67,43 @@ public sealed class TestImages(PodmanHost podman)
     public Task<string> EnsureStandInAsync(string name, CancellationToken cancellationToken) =>
         EnsureStandInAsync(name, StandInsDirectory, "", cancellationToken);
 
+    /// <summary>
+    /// The stand-in S3 server: s3rver as AppHost/LocalServers/s3rver.sh installs it into .data/tools (npm on this
+    /// machine, the same pinned version), copied into an image with Node.js from the Debian mirror.
+    /// </summary>
+    public async Task<string> EnsureS3StandInAsync(CancellationToken cancellationToken)
+    {
+        const string version = "3.7.1";
+        var tools = Path.Combine(RepoPaths.Root, ".data", "tools", "s3rver-" + version);
+        if (!File.Exists(Path.Combine(tools, "node_modules", "s3rver", "bin", "s3rver.js")))
+        {
+            await podman.Shell.RunAsync("npm", ["install", "--prefix", tools, "--no-audit", "--no-fund", "--loglevel=error", "s3rver@" + version], cancellationToken);
+        }
+
+        return await EnsureStandInAsync("s3rver", tools, version, cancellationToken);
+    }
+
+    private static readonly SemaphoreSlim ServiceImagesBuild = new(1, 1);
+    private static bool _serviceImagesBuilt;
+
+    /// <summary>The service images, built once per test run: every podman test of this project runs on them.</summary>
+    public async Task EnsureServiceImagesAsync(string runtimeImage, CancellationToken cancellationToken)
+    {
+        await ServiceImagesBuild.WaitAsync(cancellationToken);
+        try
+        {
+            if (!_serviceImagesBuilt)
+            {
+                await BuildServiceImagesAsync(runtimeImage, cancellationToken);
+                _serviceImagesBuilt = true;
+            }
+        }
+        finally
+        {
+            ServiceImagesBuild.Release();
+        }
+    }
+
     /// <summary>Publishes each service on this machine and builds its image from the output.</summary>
     public async Task BuildServiceImagesAsync(string runtimeImage, CancellationToken cancellationToken)
     {
