@@ -10,6 +10,9 @@ public static class MessagingServices
 {
     public const string ConnectionName = "messaging";
 
+    /// <summary>The AMQP heartbeat every service asks the broker for.</summary>
+    public static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(10);
+
     /// <param name="endpointPrefix">
     /// Starts the name of each of this service's queues (<c>UploadApi</c>: <c>upload-api-image-processed</c>), so two
     /// services consuming one event each get their own copy instead of competing for it.
@@ -50,7 +53,13 @@ public static class MessagingServices
                 // Named, a process's channels can be told apart on the broker (the scalers read each worker's held jobs):
                 // the AppHost names each replica's telemetry after its resource (imageworker-2), the compose supervisor sets the name.
                 var name = builder.Configuration["Messaging:ConnectionName"] ?? builder.Configuration["OTEL_SERVICE_NAME"];
-                rabbit.Host(new Uri(connectionString), host => host.ConnectionName(string.IsNullOrEmpty(name) ? builder.Environment.ApplicationName : name));
+                rabbit.Host(new Uri(connectionString), host =>
+                {
+                    host.ConnectionName(string.IsNullOrEmpty(name) ? builder.Environment.ApplicationName : name);
+                    // A link that dies silently (a worker server's network cut) is noticed after two missed heartbeats:
+                    // ~20 s instead of the broker's 60 s default (2 min), after which the client reconnects and work resumes.
+                    host.Heartbeat(HeartbeatInterval);
+                });
                 rabbit.ConfigureEndpoints(context);
             });
         });
