@@ -15,7 +15,7 @@ namespace Reference.Bench.Scheduling;
 /// The elastic worker pool (issue 15) on the whole storefront, scaler on: upload→Ready from an empty pool, a burst
 /// from an idle pool against a static pool of the cap in the same run, and what an idle pool holds in memory.
 /// </summary>
-public static class SchedulingBench
+public static partial class SchedulingBench
 {
     private const string AdminKey = "bench-admin-key-0123456789abcdefghijklmnop";
     private const string Photo = "kite-2560x1600.jpg";
@@ -199,53 +199,6 @@ public static class SchedulingBench
         return new Burst(name, settings.BurstUploads, settings.Clients, Math.Round(seconds, 1), Math.Round(settings.BurstUploads / seconds, 2), failed, toCap, most);
     }
 
-    private static async Task<IdleMemory> MeasureIdleMemoryAsync(
-        DistributedApplication app, StorefrontClient client, byte[] photo, Pool pool, IReadOnlyList<string> services, Settings settings, Action<string> log)
-    {
-        await pool.UntilEmptyAsync(settings.IdleTimeout + TimeSpan.FromMinutes(1));
-        await Task.Delay(2000);
-        var zero = services.Sum(s => TreeMb(app, s));
-        // Two workers up and idle after a job each: the scaler paused so they stay.
-        var scaler = app.Services.GetRequiredService<WorkerScaler>();
-        await scaler.StopAsync(CancellationToken.None);
-        await pool.StartAllAsync(2);
-        await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => UploadAndWaitAsync(client, photo)));
-        await Task.Delay(5000);
-        var trees = pool.Running().Take(2).Select(w => Math.Round(TreeMb(app, w), 1)).ToList();
-        var two = services.Sum(s => TreeMb(app, s)) + trees.Sum();
-        log($"scheduling: idle storefront {zero:0} MB with no worker, {two:0} MB with two idle workers ({string.Join(" + ", trees)} MB)");
-        await scaler.StartAsync(CancellationToken.None);
-        return new IdleMemory(Math.Round(zero), Math.Round(two), trees);
-    }
-
-    /// <summary>Resident MB of a resource's process and its children (a <c>dotnet run</c> launcher's service); 0 when it runs none.</summary>
-    private static double TreeMb(DistributedApplication app, string resource)
-    {
-        if (!app.ResourceNotifications.TryGetCurrentState(resource, out var current)
-            || current.Snapshot.Properties.FirstOrDefault(p => p.Name == "executable.pid")?.Value is not { } value
-            || !int.TryParse(value.ToString(), out var pid))
-        {
-            return 0;
-        }
-
-        double Tree(int id)
-        {
-            try
-            {
-                var children = Directory.EnumerateDirectories($"/proc/{id}/task")
-                    .SelectMany(task => File.ReadAllText(Path.Combine(task, "children")).Split(' ', StringSplitOptions.RemoveEmptyEntries))
-                    .Select(int.Parse);
-                return Machine.Memory(id).CurrentMb + children.Sum(Tree);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                return 0; // it ended meanwhile
-            }
-        }
-
-        return Tree(pid);
-    }
-
     /// <summary>Upload, then poll every 50 ms until Ready or Failed; the id is empty when it was refused or failed.</summary>
     private static async Task<(double TotalMs, double AcceptedMs, Guid Id)> UploadAndWaitAsync(StorefrontClient client, byte[] photo)
     {
@@ -276,61 +229,5 @@ public static class SchedulingBench
         using var response = await client.GetAsAdminAsync(path);
         response.EnsureSuccessStatusCode();
         return await response.Content.ReadFromJsonAsync<JsonElement>();
-    }
-
-    private static void Configure(IDistributedApplicationTestingBuilder builder)
-    {
-        builder.Services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Error)
-            .AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks", LogLevel.None)
-            .AddFilter("Aspire.Hosting", LogLevel.Critical)
-            .AddFilter("Reference.AppHost.Resources", LogLevel.None));
-        foreach (var resource in builder.Resources.OfType<ProjectResource>())
-        {
-            var project = builder.CreateResourceBuilder(resource)
-                // As deploy/compose.yaml ships it: one trace in ten.
-                .WithEnvironment("OTEL_TRACES_SAMPLER", "parentbased_traceidratio")
-                .WithEnvironment("OTEL_TRACES_SAMPLER_ARG", "0.1");
-            if (resource.Name == "gateway")
-            {
-                // The defaults (20 uploads a minute per client) would answer the burst with 429s.
-                project.WithEnvironment("Gateway__UploadRateLimit__PermitLimit", "1000000000")
-                    .WithEnvironment("Gateway__AdminUploadRateLimit__PermitLimit", "1000000000")
-                    .WithEnvironment("Gateway__ApiRateLimit__PermitLimit", "1000000000")
-                    .WithEnvironment("Gateway__AdminApiRateLimit__PermitLimit", "1000000000");
-            }
-        }
-    }
-
-    /// <summary>The worker resources as the dashboard shows them.</summary>
-    private sealed class Pool(DistributedApplication app, IReadOnlyList<string> workers)
-    {
-        private static readonly string[] Down = [KnownResourceStates.NotStarted, KnownResourceStates.Exited, KnownResourceStates.Finished, KnownResourceStates.FailedToStart];
-
-        public List<string> Running() => workers
-            .Where(w => app.ResourceNotifications.TryGetCurrentState(w, out var e) && e.Snapshot.State?.Text is { } s && !Down.Contains(s))
-            .ToList();
-
-        public async Task UntilEmptyAsync(TimeSpan timeout)
-        {
-            if (!await Poll.UntilAsync(() => Running().Count == 0, timeout))
-            {
-                throw new TimeoutException($"The pool did not go back to zero in {timeout}: {string.Join(", ", Running())} still up.");
-            }
-        }
-
-        public async Task StartAllAsync(int? count = null)
-        {
-            var commands = app.Services.GetRequiredService<ResourceCommandService>();
-            foreach (var worker in workers.Take(count ?? workers.Count).Where(w => !Running().Contains(w)))
-            {
-                await commands.ExecuteCommandAsync(worker, KnownResourceCommands.StartCommand);
-            }
-
-            using var up = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-            foreach (var worker in workers.Take(count ?? workers.Count))
-            {
-                await app.ResourceNotifications.WaitForResourceHealthyAsync(worker, up.Token);
-            }
-        }
     }
 }
