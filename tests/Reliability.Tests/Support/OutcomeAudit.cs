@@ -1,3 +1,4 @@
+using Reference.Contracts;
 using System.Text.Json;
 using Aspire.Hosting;
 using Aspire.Hosting.Testing;
@@ -127,15 +128,17 @@ public sealed class OutcomeAudit(DistributedApplication app, string imageStorage
 
     private string? FileListProblem(UploadRow upload)
     {
-
         var folder = Path.Combine(imageStorage, "variants", upload.Id.ToString());
         var onDisk = Directory.Exists(folder)
             ? Directory.GetFiles(folder).Select(f => $"{upload.Id}/{Path.GetFileName(f)}").Order().ToList()
             : [];
+        // WebP copies come after Ready from their own pass (image-webp) and are not listed; each must copy a listed variant.
+        var copies = upload.VariantKeys.Select(ImageStorage.WebpCopyKey).ToHashSet();
+        var variants = onDisk.Where(key => !copies.Contains(key)).ToList();
         var expected = upload.VariantKeys.Order().ToList();
-        return onDisk.SequenceEqual(expected)
+        return variants.SequenceEqual(expected)
             ? null
-            : $"variant files on disk [{string.Join(", ", onDisk)}] differ from the listed [{string.Join(", ", expected)}]";
+            : $"variant files on disk [{string.Join(", ", onDisk)}] differ from the listed [{string.Join(", ", expected)}] and their WebP copies";
     }
 
     private string? VariantContentProblem(UploadRow upload)
