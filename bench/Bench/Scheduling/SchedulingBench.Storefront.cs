@@ -1,6 +1,3 @@
-using System.Diagnostics;
-using System.Net;
-using System.Text.Json;
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
