@@ -161,7 +161,7 @@ public sealed class WorkerServerOnPodmanTests(ITestOutputHelper output)
 
                 return ids;
             });
-            await phases.RunAsync("after the link is back, every upload becomes Ready (the workers notice the dead connection and reconnect: up to about 2 min)", async () =>
+            await phases.RunAsync("after the link is back, every upload becomes Ready (the workers notice the dead connection within two 10 s heartbeats and reconnect)", async () =>
             {
                 await WaitUntilAsync(async () => (await Task.WhenAll(waiting.Select(id => StatusAsync(http, id, ct)))).All(s => s == "Ready"),
                     TimeSpan.FromMinutes(4), ct);
