@@ -54,12 +54,20 @@ public static class SystemProcesses
         {
             if (app.ResourceNotifications.TryGetCurrentState(resource.Name, out var state)
                 && state.Snapshot.Properties.FirstOrDefault(p => p.Name == "executable.pid")?.Value is { } value
-                && int.TryParse(value.ToString(), CultureInfo.InvariantCulture, out var launcher))
+                && int.TryParse(value.ToString(), CultureInfo.InvariantCulture, out var pid))
             {
-                launchers.Add(launcher);
-                foreach (var child in Children(launcher))
+                // Started from its dll (AppHost/Replicas.cs) the process is the service; under `dotnet run` its child is.
+                if (CommandLine(pid) is { } line && line.Contains(" run ", StringComparison.Ordinal))
                 {
-                    services[child] = PartOf(resource.Name);
+                    launchers.Add(pid);
+                    foreach (var child in Children(pid))
+                    {
+                        services[child] = PartOf(resource.Name);
+                    }
+                }
+                else
+                {
+                    services[pid] = PartOf(resource.Name);
                 }
             }
         }
