@@ -2,6 +2,7 @@ using System.Globalization;
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Reference.Bench.Report;
+using Reference.Tests.Storefront;
 
 namespace Reference.Bench.EndToEnd;
 
@@ -52,23 +53,26 @@ public static class SystemProcesses
         var launchers = new HashSet<int>();
         foreach (var resource in app.Services.GetRequiredService<DistributedApplicationModel>().Resources.OfType<ProjectResource>())
         {
-            if (app.ResourceNotifications.TryGetCurrentState(resource.Name, out var state)
-                && state.Snapshot.Properties.FirstOrDefault(p => p.Name == "executable.pid")?.Value is { } value
-                && int.TryParse(value.ToString(), CultureInfo.InvariantCulture, out var pid))
+            if (!app.ResourceNotifications.TryGetCurrentState(resource.Name, out var state)
+                || state.Snapshot.Properties.FirstOrDefault(p => p.Name == "executable.pid")?.Value is not { } value
+                || !int.TryParse(value.ToString(), CultureInfo.InvariantCulture, out var pid))
             {
-                // Started from its dll (AppHost/Replicas.cs) the process is the service; under `dotnet run` its child is.
-                if (CommandLine(pid) is { } line && line.Contains(" run ", StringComparison.Ordinal))
+                continue;
+            }
+
+            try
+            {
+                // The service itself, whether started from its dll or under a `dotnet run` launcher (then the reported pid).
+                var service = ServiceProcess.Find(app, resource.Name);
+                services[service] = PartOf(resource.Name);
+                if (service != pid)
                 {
                     launchers.Add(pid);
-                    foreach (var child in Children(pid))
-                    {
-                        services[child] = PartOf(resource.Name);
-                    }
                 }
-                else
-                {
-                    services[pid] = PartOf(resource.Name);
-                }
+            }
+            catch (Exception e) when (e is IOException or InvalidOperationException)
+            {
+                // stopped meanwhile, or a launcher whose service has not started yet
             }
         }
 
@@ -126,20 +130,6 @@ public static class SystemProcesses
                 yield return child;
                 stack.Push(child);
             }
-        }
-    }
-
-    private static IEnumerable<int> Children(int pid)
-    {
-        try
-        {
-            return Directory.EnumerateDirectories($"/proc/{pid}/task")
-                .SelectMany(task => File.ReadAllText(Path.Combine(task, "children")).Split(' ', StringSplitOptions.RemoveEmptyEntries))
-                .Select(int.Parse).ToList();
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return [];
         }
     }
 
