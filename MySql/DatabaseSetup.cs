@@ -80,7 +80,7 @@ public static class DatabaseSetup
         .Build();
 
     /// <summary>A transient MySQL fault anywhere in the exception's chain (EF Core wraps some in its own exceptions).</summary>
-    internal static bool IsTransient(Exception exception)
+    private static bool IsTransient(Exception exception)
     {
         for (var e = exception; e is not null; e = e.InnerException)
         {
