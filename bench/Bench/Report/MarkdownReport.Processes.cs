@@ -5,7 +5,7 @@ namespace Reference.Bench.Report;
 
 public static partial class MarkdownReport
 {
-    /// <summary>The order parts are shown in: the front end first, then the servers, the launchers and the driver.</summary>
+    /// <summary>The order parts are shown in: the front end first, then the servers, any launchers and the driver.</summary>
     private static readonly string[] PartOrder =
         ["gateway", "uploadapi", "inventoryapi", "imageworker", "mariadb", "redis", "rabbitmq", "dcp", "launchers", "bench", "other"];
 
@@ -22,7 +22,7 @@ public static partial class MarkdownReport
         {
             var parts = Ordered(cpuRows.SelectMany(r => r.Load!.CpuMsPerUpload!.Where(kv => kv.Value >= 0.5).Select(kv => kv.Key)));
             sb.AppendLine();
-            sb.AppendLine("CPU ms per Ready upload, per process (`/proc/<pid>/stat` over the run; replicas summed; `launchers` are the `dotnet run` parents of every service; `bench` is the load driver with the AppHost host):");
+            sb.AppendLine("CPU ms per Ready upload, per process (`/proc/<pid>/stat` over the run; replicas summed; `launchers` are the `dotnet run` parents of services that run under one (under an IDE, or not built; the AppHost starts the rest from their dll); `bench` is the load driver with the AppHost host):");
             sb.AppendLine();
             sb.AppendLine("| run | jobs/s | " + string.Join(" | ", parts) + " | total | front end share |");
             sb.AppendLine("| --- | ---: |" + string.Concat(Enumerable.Repeat(" ---: |", parts.Count + 2)));
