@@ -2,12 +2,11 @@ using System.Collections.Concurrent;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Reference.AppHost.Backing;
 
 namespace Reference.AppHost.Supervision;
 
 /// <summary>
-/// Brings back a service or local server that died, as Supervisor or a compose restart
+/// Brings back a service or local server (a database, the broker, Redis, the S3 server) that died, as Supervisor or a compose restart
 /// policy would: DCP leaves a crashed process Finished. Only crashes count (a non-zero exit
 /// code); a resource stopped on purpose exits cleanly and stays stopped. The delay doubles
 /// with each crash in a row (1 s up to 30 s) so a process that dies at start-up does not
@@ -36,7 +35,7 @@ internal sealed class CrashRestarter(
 
         await foreach (var change in notifications.WatchAsync(stoppingToken))
         {
-            if (change.Resource is not (ProjectResource or LocalServerResource) || lifetime.ApplicationStopping.IsCancellationRequested)
+            if (change.Resource is not (ProjectResource or ExecutableResource) || lifetime.ApplicationStopping.IsCancellationRequested)
             {
                 continue;
             }

@@ -140,9 +140,21 @@ public sealed partial class ObjectStorageTests
         var result = await app.Services.GetRequiredService<ResourceCommandService>()
             .ExecuteCommandAsync(resource, KnownResourceCommands.RestartCommand, cancellationToken);
         Assert.True(result.Success, result.Message);
-        await Poll.UntilAsync(() => Task.FromResult(IsRunningAndHealthy("storage") && ServiceProcess.Find(app, "storage") != before),
-            back => back, TimeSpan.FromMinutes(1));
+        // The last reading names the state, the health and the pid, so a restart that never comes back says where it stuck.
+        await Poll.UntilAsync(() => Task.FromResult(StorageState(before)), state => state.EndsWith("(new)", StringComparison.Ordinal), TimeSpan.FromMinutes(1));
         return $"restarted storage (pid {before}) in {restart.Elapsed.TotalSeconds:0.0} s";
+    }
+
+    private string StorageState(int before)
+    {
+        if (!storefront.App.ResourceNotifications.TryGetCurrentState("storage", out var current))
+        {
+            return "no state";
+        }
+
+        var pid = current.Snapshot.Properties.FirstOrDefault(p => p.Name == "executable.pid")?.Value?.ToString();
+        var state = $"{current.Snapshot.State?.Text} {current.Snapshot.HealthStatus} pid {pid} (was {before})";
+        return IsRunningAndHealthy("storage") && pid != before.ToString(CultureInfo.InvariantCulture) ? state + " (new)" : state;
     }
 
     private bool IsRunningAndHealthy(string resource) =>
