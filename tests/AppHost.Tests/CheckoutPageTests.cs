@@ -19,7 +19,7 @@ public sealed class CheckoutPageTests(StorefrontFixture storefront) : IAsyncLife
     [Fact]
     public async Task A_shopper_adds_two_products_checks_out_and_their_stock_drops_by_exactly_what_was_bought()
     {
-        var api = new StorefrontClient(storefront.CreateGatewayClient(), StorefrontFixture.AdminKey);
+        var api = storefront.CreateClient();
         var category = "Shop-" + Guid.NewGuid().ToString("N")[..8];
         var bought = new[] { (Product: await api.CreateProductAsync(category, stock: 7), Quantity: 2), (Product: await api.CreateProductAsync(category, stock: 9), Quantity: 3) };
 

@@ -59,7 +59,7 @@ public sealed partial class ObjectStorageTests
                 await Task.Delay(300, ct);
             });
 
-        var workers = storefront.Resources.Where(r => r.StartsWith("imageworker-", StringComparison.Ordinal)).ToList();
+        var workers = storefront.ResourceNames.Where(r => r.StartsWith("imageworker-", StringComparison.Ordinal)).ToList();
         var unfinishedAtFaults = new List<int>();
         foreach (var (at, fault) in new[] { (2, "worker"), (5, "storage"), (9, "worker"), (13, "storage") })
         {

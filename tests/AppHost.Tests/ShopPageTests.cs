@@ -17,7 +17,7 @@ public sealed class ShopPageTests(StorefrontFixture storefront) : IAsyncLifetime
 
     private string GatewayUrl => storefront.CreateGatewayClient().BaseAddress!.ToString().TrimEnd('/');
 
-    private StorefrontClient Api() => new(storefront.CreateGatewayClient(), StorefrontFixture.AdminKey);
+    private StorefrontClient Api() => storefront.CreateClient();
 
     [Fact]
     public async Task The_grid_shows_the_seeded_catalogue_with_images_that_load_and_search_narrows_it()

@@ -10,7 +10,7 @@ namespace Reference.AppHost.Tests;
 [Collection(StorefrontCollection.Name)]
 public sealed class UploadPipelineTests(StorefrontFixture storefront)
 {
-    private StorefrontClient Client() => new(storefront.CreateGatewayClient(), StorefrontFixture.AdminKey);
+    private StorefrontClient Client() => storefront.CreateClient();
 
     [Fact]
     public async Task An_upload_for_a_product_becomes_ready_its_variants_are_served_and_the_product_lists_it()

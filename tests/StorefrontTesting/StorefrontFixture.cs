@@ -10,38 +10,48 @@ namespace Reference.Tests.Storefront;
 /// <summary>
 /// The whole storefront, started once per test collection by the real AppHost in local mode,
 /// with its data in a temporary folder. Starting it costs about a minute, so every end-to-end
-/// test shares one.
+/// test shares one. A fixture for another configuration passes its settings (e.g. <c>--Storage:Kind=S3</c>).
 /// </summary>
-public sealed class StorefrontFixture : IAsyncLifetime
+public class StorefrontFixture : IAsyncLifetime
 {
     public const string AdminKey = "e2e-admin-key-0123456789abcdef0123";
+
+    private readonly string[] _settings;
+
+    public StorefrontFixture()
+        : this([])
+    {
+    }
+
+    protected StorefrontFixture(params string[] settings) => _settings = settings;
 
     public string DataDirectory { get; } = Directory.CreateTempSubdirectory("reference-e2e-").FullName;
 
     public DistributedApplication App { get; private set; } = null!;
 
+    /// <summary>Our long-running resources: services, backing servers and any local server such as <c>storage</c>.</summary>
     public IReadOnlyList<string> ResourceNames { get; private set; } = [];
 
     public string ImageStorage => Path.Combine(DataDirectory, "images");
 
     public HttpClient CreateGatewayClient() => App.CreateHttpClient("gateway", "http");
 
-    public async Task InitializeAsync()
+    public StorefrontClient CreateClient() => new(CreateGatewayClient(), AdminKey);
+
+    public virtual async Task InitializeAsync()
     {
-        App = await StorefrontHost.StartAsync(DataDirectory, AdminKey);
-        ResourceNames = App.Services.GetRequiredService<DistributedApplicationModel>().Resources
-            // Aspire adds hidden helper resources (e.g. a "-rebuilder" per project); wait for ours only.
-            .Where(r => r is ProjectResource or IResourceWithConnectionString && r.Name.EndsWith("-rebuilder", StringComparison.Ordinal) is false)
-            // The databases' one-shot set-ups finish rather than become healthy; the services wait for them.
-            .Where(r => !StorefrontHost.IsOneShot(r.Name))
-            .Select(r => r.Name)
-            .ToList();
+        App = await StorefrontHost.StartAsync(DataDirectory, AdminKey, settings: _settings);
+        ResourceNames = StorefrontHost.LongRunningResources(App);
         await StorefrontHost.WaitUntilHealthyAsync(App, ResourceNames, TimeSpan.FromMinutes(4));
     }
 
     public async Task DisposeAsync()
     {
-        await App.DisposeAsync();
+        if (App is not null)
+        {
+            await App.DisposeAsync();
+        }
+
         try
         {
             Directory.Delete(DataDirectory, recursive: true);
@@ -98,6 +108,17 @@ public static class StorefrontHost
         await app.StartAsync().WaitAsync(TimeSpan.FromMinutes(5));
         return app;
     }
+
+    /// <summary>
+    /// The resources a started storefront keeps running: projects, servers with a connection string and other local
+    /// executables (the S3 server); not Aspire's hidden "-rebuilder" helpers nor the one-shot set-ups.
+    /// </summary>
+    public static IReadOnlyList<string> LongRunningResources(DistributedApplication app) =>
+        app.Services.GetRequiredService<DistributedApplicationModel>().Resources
+            .Where(r => r is ProjectResource or IResourceWithConnectionString or ExecutableResource)
+            .Where(r => !r.Name.EndsWith("-rebuilder", StringComparison.Ordinal) && !IsOneShot(r.Name))
+            .Select(r => r.Name)
+            .ToList();
 
     /// <summary>A resource that runs once and finishes (a database's set-up), never healthy.</summary>
     public static bool IsOneShot(string resource) => resource.EndsWith("-setup", StringComparison.Ordinal);

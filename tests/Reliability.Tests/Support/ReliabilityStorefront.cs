@@ -49,11 +49,7 @@ public class ReliabilityStorefront : IAsyncLifetime
     public async Task InitializeAsync()
     {
         App = await StorefrontHost.StartAsync(DataDirectory, AdminKey, Configure);
-        Resources = App.Services.GetRequiredService<DistributedApplicationModel>().Resources
-            .Where(r => r is ProjectResource or IResourceWithConnectionString && !r.Name.EndsWith("-rebuilder", StringComparison.Ordinal))
-            .Where(r => !StorefrontHost.IsOneShot(r.Name))
-            .Select(r => r.Name)
-            .ToList();
+        Resources = StorefrontHost.LongRunningResources(App);
         await Faults.WaitUntilRunningAndHealthyAsync(App, Resources.Except(ExplicitStart), TimeSpan.FromMinutes(4));
         await AfterStartAsync();
     }
