@@ -34,12 +34,11 @@ public sealed partial class ScalingTests
     private async Task InventoryApiScalesUpUnderLoadAndDownWithoutErrorsAsync(StorefrontClient client)
     {
         Assert.Equal(["inventoryapi-1"], RunningReplicas());
-        var http = client.Http;
 
         // Heavy: 16 clients reading the catalogue, 4 per replica wanted, so the cap of 2 at once.
         var clock = Stopwatch.StartNew();
         using var heavy = new CancellationTokenSource();
-        var heavyLoad = Enumerable.Range(0, 16).Select(_ => Task.Run(() => ReadCatalogueAsync(http, TimeSpan.Zero, heavy.Token))).ToList();
+        var heavyLoad = Enumerable.Range(0, 16).Select(_ => Task.Run(() => UseCatalogueAsync(client, TimeSpan.Zero, writes: false, heavy.Token))).ToList();
         Assert.True(await Poll.UntilAsync(() => RunningReplicas().Count == 2, TimeSpan.FromSeconds(30)),
             $"inventoryapi did not scale up; last decision {ApiScaler.LastDecisions.GetValueOrDefault("inventoryapi")}");
         var upAfter = clock.Elapsed;
@@ -51,9 +50,10 @@ public sealed partial class ScalingTests
         await heavy.CancelAsync();
         var heavyResults = await Task.WhenAll(heavyLoad);
 
-        // Light traffic through the scale-down: every answer must be a success, including those racing the stop.
+        // Light traffic through the scale-down, reads and writes (a POST is not retried on another replica once sent):
+        // every answer must be a success, including those racing the stop.
         using var light = new CancellationTokenSource();
-        var lightLoad = Task.Run(() => ReadCatalogueAsync(http, TimeSpan.FromMilliseconds(20), light.Token));
+        var lightLoad = Task.Run(() => UseCatalogueAsync(client, TimeSpan.FromMilliseconds(20), writes: true, light.Token));
         clock.Restart();
         Assert.True(await Poll.UntilAsync(() => RunningReplicas().Count == 1, TimeSpan.FromSeconds(45)),
             $"inventoryapi did not scale down; last decision {ApiScaler.LastDecisions.GetValueOrDefault("inventoryapi")}");
@@ -67,6 +67,8 @@ public sealed partial class ScalingTests
         output.WriteLine($"inventoryapi 2 → 1 {downAfter.TotalSeconds:0.0} s after the load fell to one light client; it served {served} requests, {failures.Count} failed");
         Assert.Equal(["inventoryapi-1"], RunningReplicas());
         Assert.Empty(failures);
+        // Stopped after the gateway took it out of rotation, not found dead by the health check.
+        Assert.Equal("Unhealthy", (await DestinationAsync(client, secondAddress)).GetProperty("passiveHealth").GetString());
         Assert.True(served > 20, $"the light client made only {served} requests");
 
         // Each step in the console's list, with the API's name and the reason in numbers.
@@ -79,33 +81,43 @@ public sealed partial class ScalingTests
         Assert.Contains(changes, c => (c.From, c.To) == (2, 1) && c.Reason.Contains("one fewer", StringComparison.Ordinal));
     }
 
-    private static async Task<bool> SecondIsInRotationAsync(StorefrontClient client, Uri address)
+    private static async Task<bool> SecondIsInRotationAsync(StorefrontClient client, Uri address) =>
+        (await DestinationAsync(client, address)).GetProperty("activeHealth").GetString() == "Healthy";
+
+    private static async Task<JsonElement> DestinationAsync(StorefrontClient client, Uri address)
     {
         using var response = await client.GetAsAdminAsync("/api/gateway/load");
         var load = await response.Content.ReadFromJsonAsync<JsonElement>();
         return load.GetProperty("clusters").GetProperty("inventoryapi").GetProperty("destinations").EnumerateArray()
-            .Any(d => new Uri(d.GetProperty("address").GetString()!) == address && d.GetProperty("activeHealth").GetString() == "Healthy");
+            .Single(d => new Uri(d.GetProperty("address").GetString()!) == address);
     }
 
-    /// <summary>Reads the catalogue until cancelled; a non-success answer or a failed connection is a failure.</summary>
-    private static async Task<(int Served, List<string> Failures)> ReadCatalogueAsync(HttpClient http, TimeSpan pause, CancellationToken stop)
+    /// <summary>Reads the catalogue (and with <paramref name="writes"/> adds a product every fourth time) until stopped; any non-success is a failure.</summary>
+    private static async Task<(int Served, List<string> Failures)> UseCatalogueAsync(StorefrontClient client, TimeSpan pause, bool writes, CancellationToken stop)
     {
         var (served, failures) = (0, new List<string>());
         while (!stop.IsCancellationRequested)
         {
             try
             {
-                using var response = await http.GetAsync("/api/inventory/products?pageSize=24", CancellationToken.None);
+                if (writes && served % 4 == 3)
+                {
+                    await client.CreateProductAsync("API-SCALING"); // asserts 201
+                    served++;
+                    continue;
+                }
+
+                using var response = await client.Http.GetAsync("/api/inventory/products?pageSize=24", CancellationToken.None);
                 if (response.IsSuccessStatusCode)
                 {
                     served++;
                 }
                 else
                 {
-                    failures.Add($"{DateTime.UtcNow:HH:mm:ss.fff} {(int)response.StatusCode}");
+                    failures.Add($"{DateTime.UtcNow:HH:mm:ss.fff} GET {(int)response.StatusCode}");
                 }
             }
-            catch (HttpRequestException e)
+            catch (Exception e) when (e is HttpRequestException or Xunit.Sdk.XunitException)
             {
                 failures.Add($"{DateTime.UtcNow:HH:mm:ss.fff} {e.Message}");
             }
