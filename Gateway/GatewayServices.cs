@@ -33,6 +33,8 @@ public static class GatewayServices
 
         services.AddTrustedProxies();
         services.AddSingleton<ClusterLoads>();
+        services.AddSingleton<TakenOutDestinations>();
+        services.AddSingleton<IAvailableDestinationsPolicy, HealthyAndNotTakenOutPolicy>();
         services.AddGatewayRateLimiting();
         services.AddGatewayRequestTimeouts();
 

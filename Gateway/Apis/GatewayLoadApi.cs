@@ -22,7 +22,7 @@ public static class GatewayLoadApi
         return app;
     }
 
-    public static Ok<GatewayLoad> GetLoad(ClusterLoads loads, IProxyStateLookup proxy)
+    public static Ok<GatewayLoad> GetLoad(ClusterLoads loads, IProxyStateLookup proxy, TakenOutDestinations takenOut)
     {
         var second = ClusterLoads.CurrentSecond;
         var clusters = proxy.GetClusters().ToDictionary(cluster => cluster.ClusterId, cluster =>
@@ -30,33 +30,44 @@ public static class GatewayLoadApi
             var load = loads.For(cluster.ClusterId);
             var (requests, p95) = load.Latencies.Read(second);
             return new ClusterLoadView(load.InFlight, requests, p95 is { } ms ? Math.Round(ms, 1) : null, LatencyWindow.Seconds,
-                [.. cluster.Destinations.Values.Select(d => new DestinationView(
-                    d.Model.Config.Address, d.ConcurrentRequestCount, d.Health.Active.ToString(), d.Health.Passive.ToString()))]);
+                [.. cluster.Destinations.Values.Select(d => View(cluster.ClusterId, d, takenOut))]);
         });
         return TypedResults.Ok(new GatewayLoad(clusters));
     }
 
     /// <summary>
-    /// No new request goes to the destination at <paramref name="change"/>'s address (its passive health is Unhealthy for
-    /// <see cref="DestinationChange.Seconds"/>, 60 by default, by when the active check has seen the replica stopped).
-    /// Answers the requests it still serves: the caller stops the replica once they are done.
+    /// No new request goes to the destination at <paramref name="change"/>'s address until it is put back (or the gateway
+    /// restarts). Answers the requests it still serves: the caller stops the replica once they are done.
     /// </summary>
     public static Results<Ok<DestinationView>, ProblemHttpResult> TakeOut(
-        string cluster, DestinationChange change, IProxyStateLookup proxy, IDestinationHealthUpdater health) =>
-        Change(cluster, change, proxy, (state, destination) => health.SetPassive(
-            state, destination, DestinationHealth.Unhealthy, TimeSpan.FromSeconds(change.Seconds ?? 60)));
+        string cluster, DestinationChange change, IProxyStateLookup proxy, TakenOutDestinations takenOut, IClusterDestinationsUpdater destinations) =>
+        Change(cluster, change, proxy, takenOut, (state, destination, address) =>
+        {
+            takenOut.TakeOut(cluster, address);
+            destinations.UpdateAvailableDestinations(state);
+        });
 
-    /// <summary>The destination is available again as soon as the active health check finds it healthy.</summary>
+    /// <summary>
+    /// Back in rotation at once: the caller (the scaler) has seen the replica's own health check pass, so the gateway need not
+    /// wait up to an active-check interval to find it healthy; the next active check still judges it as any other.
+    /// </summary>
     public static Results<Ok<DestinationView>, ProblemHttpResult> PutBack(
-        string cluster, DestinationChange change, IProxyStateLookup proxy, IDestinationHealthUpdater health) =>
-        Change(cluster, change, proxy, (state, destination) => health.SetPassive(state, destination, DestinationHealth.Healthy, TimeSpan.Zero));
+        string cluster, DestinationChange change, IProxyStateLookup proxy, TakenOutDestinations takenOut, IDestinationHealthUpdater health,
+        IClusterDestinationsUpdater destinations) =>
+        Change(cluster, change, proxy, takenOut, (state, destination, address) =>
+        {
+            takenOut.PutBack(cluster, address);
+            health.SetPassive(state, destination, DestinationHealth.Healthy, TimeSpan.Zero);
+            health.SetActive(state, [new NewActiveDestinationHealth(destination, DestinationHealth.Healthy)]);
+            destinations.UpdateAvailableDestinations(state); // the health setters recompute only when a health changed
+        });
 
     private static Results<Ok<DestinationView>, ProblemHttpResult> Change(
-        string cluster, DestinationChange change, IProxyStateLookup proxy, Action<ClusterState, DestinationState> apply)
+        string cluster, DestinationChange change, IProxyStateLookup proxy, TakenOutDestinations takenOut, Action<ClusterState, DestinationState, Uri> apply)
     {
-        if (!Uri.TryCreate(change.Address, UriKind.Absolute, out var address) || change.Seconds is < 0 or > 3600)
+        if (!Uri.TryCreate(change.Address, UriKind.Absolute, out var address))
         {
-            return TypedResults.Problem(statusCode: 400, title: "Bad destination change", detail: "Send an absolute address and, optionally, seconds between 0 and 3600.");
+            return TypedResults.Problem(statusCode: 400, title: "Bad destination change", detail: "Send the destination's absolute address.");
         }
 
         if (!proxy.TryGetCluster(cluster, out var state))
@@ -70,10 +81,13 @@ public static class GatewayLoadApi
             return TypedResults.Problem(statusCode: 404, title: "No such destination", detail: $"Cluster {cluster} has no destination at {change.Address}.");
         }
 
-        apply(state, destination);
-        return TypedResults.Ok(new DestinationView(destination.Model.Config.Address, destination.ConcurrentRequestCount,
-            destination.Health.Active.ToString(), destination.Health.Passive.ToString()));
+        apply(state, destination, address);
+        return TypedResults.Ok(View(cluster, destination, takenOut));
     }
+
+    private static DestinationView View(string cluster, DestinationState destination, TakenOutDestinations takenOut) =>
+        new(destination.Model.Config.Address, destination.ConcurrentRequestCount, destination.Health.Active.ToString(),
+            destination.Health.Passive.ToString(), takenOut.IsOut(cluster, destination.Model.Config.Address));
 
     /// <summary>
     /// The admin key, checked here rather than by an authentication scheme: a scheme registered in the gateway would become
@@ -95,8 +109,7 @@ public static class GatewayLoadApi
 }
 
 /// <param name="Address">The destination's address as the gateway has it, e.g. <c>http://localhost:5123</c>.</param>
-/// <param name="Seconds">How long it stays out; 60 when not given.</param>
-public sealed record DestinationChange(string? Address, int? Seconds);
+public sealed record DestinationChange(string? Address);
 
 public sealed record GatewayLoad(IReadOnlyDictionary<string, ClusterLoadView> Clusters);
 
@@ -107,4 +120,5 @@ public sealed record GatewayLoad(IReadOnlyDictionary<string, ClusterLoadView> Cl
 /// <param name="Destinations">Each replica, with YARP's own count of its requests (streams included) and health.</param>
 public sealed record ClusterLoadView(int InFlight, int Requests, double? P95Milliseconds, int WindowSeconds, IReadOnlyList<DestinationView> Destinations);
 
-public sealed record DestinationView(string Address, int InFlight, string ActiveHealth, string PassiveHealth);
+/// <param name="TakenOut">Taken out of rotation by the scaler (<c>POST .../out</c>), whatever its health.</param>
+public sealed record DestinationView(string Address, int InFlight, string ActiveHealth, string PassiveHealth, bool TakenOut);

@@ -61,8 +61,12 @@ public sealed class ClusterLoadTests : IAsyncLifetime
     public async Task A_destination_taken_out_gets_no_request_until_put_back()
     {
         using var client = _gateway.CreateRealClient();
-        var out_ = await SendAsync(client, "/api/gateway/clusters/inventoryapi/out", new { address = _second.Url, seconds = 60 });
+        // Requests in flight on both when it is taken out: they finish, and finishing must not bring it back.
+        var slow = Enumerable.Range(0, 6).Select(_ => client.GetAsync("/api/inventory/products?delayMs=500")).ToList();
+        await Task.Delay(200);
+        var out_ = await SendAsync(client, "/api/gateway/clusters/inventoryapi/out", new { address = _second.Url });
         Assert.Equal(HttpStatusCode.OK, out_.StatusCode);
+        Assert.All(await Task.WhenAll(slow), r => Assert.True(r.IsSuccessStatusCode));
         var before = _second.ApiHits;
         for (var i = 0; i < 20; i++)
         {
@@ -70,8 +74,14 @@ public sealed class ClusterLoadTests : IAsyncLifetime
         }
 
         Assert.Equal(before, _second.ApiHits);
+        // It stays out although requests it finished would have set its passive health back to Healthy.
+        Assert.True((await ReadLoadAsync(client)).GetProperty("clusters").GetProperty("inventoryapi").GetProperty("destinations")
+            .EnumerateArray().Single(d => new Uri(d.GetProperty("address").GetString()!) == new Uri(_second.Url)).GetProperty("takenOut").GetBoolean());
 
-        Assert.Equal(HttpStatusCode.OK, (await SendAsync(client, "/api/gateway/clusters/inventoryapi/in", new { address = _second.Url })).StatusCode);
+        var back = await SendAsync(client, "/api/gateway/clusters/inventoryapi/in", new { address = _second.Url });
+        Assert.Equal(HttpStatusCode.OK, back.StatusCode);
+        var view = await back.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(("Healthy", "Healthy"), (view.GetProperty("activeHealth").GetString(), view.GetProperty("passiveHealth").GetString()));
         for (var i = 0; i < 20; i++)
         {
             (await client.GetAsync("/api/inventory/products")).EnsureSuccessStatusCode();
