@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -26,6 +27,8 @@ public sealed class ApiScaler(
     ILogger<ApiScaler> logger) : BackgroundService
 {
     private static readonly HashSet<string> Up = [KnownResourceStates.Running, KnownResourceStates.Starting, KnownResourceStates.RuntimeUnhealthy, KnownResourceStates.Waiting];
+
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _stoppedAt = new();
 
     /// <summary>Each API's last decision, by cluster, for tests.</summary>
     public ConcurrentDictionary<string, ApiScalingDecision> LastDecisions { get; } = new();
@@ -61,6 +64,7 @@ public sealed class ApiScaler(
         foreach (var api in apis.Apis)
         {
             var running = Enumerable.Range(0, api.Names.Count).Where(i => IsUp(api.Names[i])).ToList();
+            await PutBackHealthyTakenOutAsync(api, running, readings?.GetValueOrDefault(api.Cluster), cancellationToken);
             var decision = policies[api.Cluster].Decide(readings?.GetValueOrDefault(api.Cluster)?.Load, running.Count, now);
             LastDecisions[api.Cluster] = decision;
             metrics.Record(decision);
@@ -94,9 +98,49 @@ public sealed class ApiScaler(
     {
         var name = api.Names[index];
         var started = await commands.ExecuteCommandAsync(name, KnownResourceCommands.StartCommand, cancellationToken);
-        // Back in rotation if an earlier stop took it out: the gateway's active health check sends it requests once it answers.
-        var back = started.Success && await TrySetInRotationAsync(api, index, takeOut: false, cancellationToken);
-        logger.LogInformation("Started {Replica} ({Result}); back in the gateway's rotation: {Back}", name, started.Success ? "ok" : started.Message, back);
+        logger.LogInformation("Started {Replica} ({Result})", name, started.Success ? "ok" : started.Message);
+        if (started.Success)
+        {
+            // Not awaited: the next rounds go on while it starts. Without this, the gateway's active check finds it within its interval.
+            _ = PutInRotationWhenHealthyAsync(api, index, cancellationToken);
+        }
+    }
+
+    /// <summary>Once Aspire sees the replica healthy, the gateway takes it into rotation at once (and out of an earlier stop's exclusion).</summary>
+    private async Task PutInRotationWhenHealthyAsync(ScaledApi api, int index, CancellationToken cancellationToken)
+    {
+        var since = clock.GetUtcNow();
+        try
+        {
+            using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            bounded.CancelAfter(TimeSpan.FromMinutes(1));
+            await notifications.WaitForResourceHealthyAsync(api.Names[index], bounded.Token);
+            var back = await TrySetInRotationAsync(api, index, takeOut: false, cancellationToken);
+            logger.LogInformation("{Replica} healthy {Elapsed:0} ms after its start; in the gateway's rotation: {Back}",
+                api.Names[index], (clock.GetUtcNow() - since).TotalMilliseconds, back);
+        }
+        catch (OperationCanceledException)
+        {
+            logger.LogInformation("{Replica} was not healthy within a minute of its start; the gateway's active check decides", api.Names[index]);
+        }
+    }
+
+    /// <summary>
+    /// A replica that runs and is healthy but is out of the gateway's rotation (its stop failed, or someone started it from the
+    /// dashboard after the scaler stopped it) is put back: a running replica always takes its share.
+    /// </summary>
+    private async Task PutBackHealthyTakenOutAsync(ScaledApi api, List<int> running, ClusterReading? reading, CancellationToken cancellationToken)
+    {
+        // Not the process this scaler stopped (a stop may still be under way): one started since.
+        foreach (var index in running.Where(i => reading?.Destinations.GetValueOrDefault(new Uri(api.Endpoints[i].Url))?.TakenOut == true
+                                                 && notifications.TryGetCurrentState(api.Names[i], out var current)
+                                                 && current.Snapshot.HealthStatus == HealthStatus.Healthy
+                                                 && (!_stoppedAt.TryGetValue(api.Names[i], out var stopped)
+                                                     || current.Snapshot.StartTimeStamp?.ToUniversalTime() > stopped.UtcDateTime)))
+        {
+            logger.LogInformation("{Replica} runs healthy but out of the gateway's rotation; putting it back: {Back}",
+                api.Names[index], await TrySetInRotationAsync(api, index, takeOut: false, cancellationToken));
+        }
     }
 
     private async Task StopAsync(ScaledApi api, int index, CancellationToken cancellationToken)
@@ -114,7 +158,7 @@ public sealed class ApiScaler(
         var inFlight = -1;
         while (clock.GetUtcNow() - since < options.Value.DrainTimeout)
         {
-            inFlight = (await ReadGatewayAsync(cancellationToken))?.GetValueOrDefault(api.Cluster)?.InFlightByAddress.GetValueOrDefault(address) ?? -1;
+            inFlight = (await ReadGatewayAsync(cancellationToken))?.GetValueOrDefault(api.Cluster)?.Destinations.GetValueOrDefault(address)?.InFlight ?? -1;
             if (inFlight == 0)
             {
                 break;
@@ -123,6 +167,7 @@ public sealed class ApiScaler(
             await Task.Delay(TimeSpan.FromMilliseconds(100), clock, cancellationToken);
         }
 
+        _stoppedAt[name] = clock.GetUtcNow();
         var stopped = await commands.ExecuteCommandAsync(name, KnownResourceCommands.StopCommand, cancellationToken);
         logger.LogInformation("Stopped {Replica} {Elapsed:0} ms after it left the gateway's rotation, {InFlight} requests then in flight ({Result})",
             name, (clock.GetUtcNow() - since).TotalMilliseconds, inFlight, stopped.Success ? "ok" : stopped.Message);

@@ -12,7 +12,7 @@ public sealed class GatewayLoadReader(EndpointReference gateway, ParameterResour
 {
     private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(3) };
 
-    /// <summary>Each cluster's load, and each destination's requests in flight by address.</summary>
+    /// <summary>Each cluster's load, and each destination's requests in flight and whether it is out of rotation, by address.</summary>
     public async Task<IReadOnlyDictionary<string, ClusterReading>> ReadAsync(CancellationToken cancellationToken)
     {
         using var response = await SendAsync(HttpMethod.Get, "/api/gateway/load", null, cancellationToken);
@@ -27,7 +27,8 @@ public sealed class GatewayLoadReader(EndpointReference gateway, ParameterResour
                     p95.ValueKind == JsonValueKind.Number ? TimeSpan.FromMilliseconds(p95.GetDouble()) : null,
                     c.GetProperty("requests").GetInt32()),
                 c.GetProperty("destinations").EnumerateArray().ToDictionary(
-                    d => new Uri(d.GetProperty("address").GetString()!), d => d.GetProperty("inFlight").GetInt32()));
+                    d => new Uri(d.GetProperty("address").GetString()!),
+                    d => new DestinationReading(d.GetProperty("inFlight").GetInt32(), d.GetProperty("takenOut").GetBoolean())));
         });
     }
 
@@ -52,5 +53,9 @@ public sealed class GatewayLoadReader(EndpointReference gateway, ParameterResour
 }
 
 /// <param name="Load">The cluster's load.</param>
-/// <param name="InFlightByAddress">Each destination's requests in flight (YARP's count), by address.</param>
-public sealed record ClusterReading(ApiLoad Load, IReadOnlyDictionary<Uri, int> InFlightByAddress);
+/// <param name="Destinations">Each destination by address.</param>
+public sealed record ClusterReading(ApiLoad Load, IReadOnlyDictionary<Uri, DestinationReading> Destinations);
+
+/// <param name="InFlight">Its requests in flight (YARP's count, event streams included).</param>
+/// <param name="TakenOut">Out of rotation since a scale-down took it out.</param>
+public sealed record DestinationReading(int InFlight, bool TakenOut);

@@ -207,6 +207,7 @@ public sealed partial class ScalingTests(ITestOutputHelper output) : IAsyncLifet
             .Select(r => r.Name)
             .Where(name => !StorefrontHost.IsOneShot(name));
         await StorefrontHost.WaitUntilHealthyAsync(_app, services, TimeSpan.FromMinutes(4));
+        await GatewaySeesEachApiAsync();
     }
 
     public async Task DisposeAsync()
