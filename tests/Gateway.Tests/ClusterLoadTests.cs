@@ -53,8 +53,16 @@ public sealed class ClusterLoadTests : IAsyncLifetime
         Assert.Equal(20, inventory.GetProperty("requests").GetInt32());
         Assert.InRange(inventory.GetProperty("p95Milliseconds").GetDouble(), 150, 400);
         Assert.Equal(2, inventory.GetProperty("destinations").GetArrayLength());
+        // An event stream is the client's length, not load: neither in flight nor in the latencies.
+        var stream = client.GetAsync("/api/uploads/0b7c/events?pauseMs=400");
+        await Task.Delay(300);
         var uploads = (await ReadLoadAsync(client)).GetProperty("clusters").GetProperty("uploadapi");
-        Assert.Equal(0, uploads.GetProperty("requests").GetInt32());
+        Assert.Equal(0, uploads.GetProperty("inFlight").GetInt32());
+        (await stream).EnsureSuccessStatusCode();
+        var afterStream = (await ReadLoadAsync(client)).GetProperty("clusters").GetProperty("uploadapi");
+        Assert.Equal(0, afterStream.GetProperty("requests").GetInt32());
+        (await client.GetAsync("/api/uploads/0b7c/status")).EnsureSuccessStatusCode();
+        Assert.Equal(1, (await ReadLoadAsync(client)).GetProperty("clusters").GetProperty("uploadapi").GetProperty("requests").GetInt32());
     }
 
     [Fact]
