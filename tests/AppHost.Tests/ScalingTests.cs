@@ -133,6 +133,8 @@ public sealed partial class ScalingTests(ITestOutputHelper output) : IAsyncLifet
         Assert.Contains((await ReadScalerAsync(client)).GetProperty("changes").EnumerateArray(),
             d => d.GetProperty("to").GetInt32() == 0 && d.GetProperty("reason").GetString()!.Contains("idle for", StringComparison.Ordinal));
 
+        await InventoryApiScalesUpUnderLoadAndDownWithoutErrorsAsync(client);
+
         // The console's page shows the scaler too: the pool at zero under its cap, and the steps up and down with their reasons.
         await using var browser = await Browser.LaunchAsync();
         var page = await browser.NewPageAsync(1400, 1000);
@@ -142,11 +144,10 @@ public sealed partial class ScalingTests(ITestOutputHelper output) : IAsyncLifet
         var summary = page.Locator("[data-testid=scaler-summary][data-state=running]");
         await Assertions.Expect(summary).ToHaveAttributeAsync("data-cap", Cap.ToString(System.Globalization.CultureInfo.InvariantCulture));
         await Assertions.Expect(summary).ToHaveAttributeAsync("data-workers", "0");
-        await Assertions.Expect(page.Locator("[data-testid=scaler-decision][data-direction=up]").First).ToContainTextAsync("waiting");
-        await Assertions.Expect(page.Locator("[data-testid=scaler-decision][data-direction=down]").First).ToContainTextAsync("idle for");
+        await Assertions.Expect(page.Locator("[data-testid=scaler-decision][data-pool=imageworker][data-direction=up]").First).ToContainTextAsync("waiting");
+        await Assertions.Expect(page.Locator("[data-testid=scaler-decision][data-pool=imageworker][data-direction=down]").First).ToContainTextAsync("idle for");
+        await Assertions.Expect(page.Locator("[data-testid=scaler-decision][data-pool=inventoryapi][data-direction=down]").First).ToContainTextAsync("inventoryapi 2 → 1");
         await Browser.ScreenshotAsync(page, "jobs-console-scaler");
-
-        await InventoryApiScalesUpUnderLoadAndDownWithoutErrorsAsync(client);
     }
 
     private static Task<JsonElement> ReadScalerAsync(StorefrontClient client) => ReadAsync(client, "/api/ops/scaler");
