@@ -73,4 +73,7 @@ foreach (var worker in imageWorkers)
 
 uploadApi[0].WithRetryFailedCommand(gateway, adminKey);
 
+// API replicas 2..N start stopped and follow the gateway's measured latency (Scaling:Apis, AppHost/Scaling/ApiScaling.cs).
+builder.AddApiScaling(backing, gateway, adminKey, ("InventoryApi", inventoryApi), ("UploadApi", uploadApi));
+
 builder.Build().Run();

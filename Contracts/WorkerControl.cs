@@ -87,6 +87,7 @@ public static class WorkerControl
 /// <summary>One round of the worker scaler, as the console shows it: the pool from <paramref name="From"/> to <paramref name="To"/> and why.</summary>
 /// <param name="Ready">Jobs waiting at the reading; null when the queue could not be read, as for the other inputs.</param>
 /// <param name="Leaving">Workers being drained to stop, not counted in <paramref name="From"/>.</param>
+/// <param name="Pool">Null for the image workers; an API's name (<c>inventoryapi</c>) for its replicas, scaled by latency.</param>
 public sealed record ScalerDecision(
     DateTimeOffset At,
     int From,
@@ -97,7 +98,8 @@ public sealed record ScalerDecision(
     double? OldestWaitingSeconds,
     IReadOnlyList<string> Leaving,
     int MinWorkers,
-    int MaxWorkers);
+    int MaxWorkers,
+    string? Pool = null);
 
 /// <param name="Source">Who wrote it: a worker id, or <c>uploadapi</c>.</param>
 public sealed record UploadHistoryEntry(DateTimeOffset At, string Source, string Event, string? Detail);

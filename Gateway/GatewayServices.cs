@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 using Reference.Gateway;
 using Reference.Gateway.Limits;
+using Reference.Gateway.Load;
 using Reference.Gateway.Proxy;
 using Reference.Gateway.Security;
 using Yarp.ReverseProxy.Health;
@@ -31,6 +32,9 @@ public static class GatewayServices
         });
 
         services.AddTrustedProxies();
+        services.AddSingleton<ClusterLoads>();
+        services.AddSingleton<TakenOutDestinations>();
+        services.AddSingleton<IAvailableDestinationsPolicy, HealthyAndNotTakenOutPolicy>();
         services.AddGatewayRateLimiting();
         services.AddGatewayRequestTimeouts();
 
@@ -87,6 +91,7 @@ public static class GatewayServices
     {
         app.MapReverseProxy(proxy =>
         {
+            proxy.UseMiddleware<ClusterLoadMeasurement>();
             proxy.UseMiddleware<ProxyErrorResponses>();
             proxy.UseMiddleware<DeclaredBodySizeCheck>();
             proxy.UseMiddleware<SafeRequestRetry>();

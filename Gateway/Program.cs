@@ -1,3 +1,5 @@
+using Reference.Gateway.Apis;
+
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.AddApplicationServices();
@@ -7,6 +9,7 @@ app.UseFrontDoor();
 app.MapImages();
 app.UseStorefront();
 app.MapDefaultEndpoints();
+app.MapGatewayLoadApi();
 app.MapBackendProxy();
 app.Run();
 

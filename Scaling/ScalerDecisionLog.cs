@@ -33,4 +33,18 @@ public static class ScalerDecisionLog
 
         return Task.WhenAll(writes);
     }
+
+    /// <summary>A change of an API's replicas, into the same list as the workers' (the current round stays the workers').</summary>
+    /// <param name="database">Redis, as a user that may write <c>ops:*</c>.</param>
+    /// <param name="decision">A decision that changes the count.</param>
+    /// <param name="replicas">The API's replica count: the cap.</param>
+    public static Task WriteAsync(IDatabaseAsync database, ApiScalingDecision decision, int replicas)
+    {
+        var entry = JsonSerializer.Serialize(new ScalerDecision(
+            decision.Now, decision.From, decision.To, decision.Reason, null, null, null, [], 1, replicas, decision.Api), JsonSerializerOptions.Web);
+        return Task.WhenAll(
+            database.ListLeftPushAsync(WorkerControl.ScalerDecisionsKey, entry),
+            database.ListTrimAsync(WorkerControl.ScalerDecisionsKey, 0, WorkerControl.ScalerDecisionsKept - 1),
+            database.KeyExpireAsync(WorkerControl.ScalerDecisionsKey, WorkerControl.ScalerDecisionsKeptFor));
+    }
 }

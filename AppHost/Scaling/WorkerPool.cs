@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Reference.AppHost.Backing;
 using Reference.Scaling;
@@ -48,7 +49,7 @@ public static class WorkerPool
         builder.Services.AddSingleton(new WorkerPoolMembers(workers.Select(w => w.Resource.Name).ToList(), limits));
         builder.Services.AddSingleton(sp => new WorkQueueReader(backing.Messaging.Resource,
             sp.GetRequiredService<DistributedApplicationModel>(), sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<WorkQueueReader>>()));
-        builder.Services.AddSingleton(new ScalerRedis(backing.Cache.Resource));
+        builder.Services.TryAddSingleton(new ScalerRedis(backing.Cache.Resource));
         builder.Services.AddSingleton<WorkerDrains>();
         builder.Services.AddSingleton<ScalingMetrics>();
         builder.Services.AddSingleton<WorkerScaler>();

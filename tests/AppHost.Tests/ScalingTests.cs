@@ -17,8 +17,8 @@ using Reference.Scaling;
 
 namespace Reference.AppHost.Tests;
 
-/// <summary>The elastic worker pool of the F5 run: the AppHost's scaler with short timeouts, on its own storefront.</summary>
-public sealed class ScalingTests(ITestOutputHelper output) : IAsyncLifetime
+/// <summary>The elastic worker pool of the F5 run and the API scaler (ScalingTests.Apis.cs): the AppHost's scalers with short timeouts, on one storefront of their own.</summary>
+public sealed partial class ScalingTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private const int Cap = 2;
     private static readonly TimeSpan IdleTimeout = TimeSpan.FromSeconds(8);
@@ -28,7 +28,7 @@ public sealed class ScalingTests(ITestOutputHelper output) : IAsyncLifetime
     private WorkerScaler Scaler => _app.Services.GetRequiredService<WorkerScaler>();
 
     [Fact]
-    public async Task Workers_start_on_demand_grow_to_the_cap_survive_a_kill_hold_without_rabbitmq_and_stop_when_idle()
+    public async Task Workers_start_on_demand_grow_to_the_cap_survive_a_kill_hold_without_rabbitmq_and_stop_when_idle_and_the_inventory_api_scales_by_latency()
     {
         var client = new StorefrontClient(_app.CreateHttpClient("gateway", "http"), StorefrontFixture.AdminKey);
 
@@ -107,7 +107,8 @@ public sealed class ScalingTests(ITestOutputHelper output) : IAsyncLifetime
         var scaler = await ReadScalerAsync(client);
         Assert.Equal(Cap, scaler.GetProperty("current").GetProperty("maxWorkers").GetInt32());
         var stepsUp = scaler.GetProperty("changes").EnumerateArray()
-            .Where(d => d.GetProperty("to").GetInt32() > d.GetProperty("from").GetInt32() && d.GetProperty("at").GetDateTimeOffset() >= burstAt)
+            .Where(d => d.GetProperty("to").GetInt32() > d.GetProperty("from").GetInt32() && d.GetProperty("at").GetDateTimeOffset() >= burstAt
+                        && d.GetProperty("pool").ValueKind == JsonValueKind.Null) // the workers' steps, not an API's
             .ToList();
         Assert.NotEmpty(stepsUp);
         Assert.All(stepsUp, d => Assert.Matches(@"^\d+ waiting, \d+ held", d.GetProperty("reason").GetString()));
@@ -132,6 +133,8 @@ public sealed class ScalingTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Contains((await ReadScalerAsync(client)).GetProperty("changes").EnumerateArray(),
             d => d.GetProperty("to").GetInt32() == 0 && d.GetProperty("reason").GetString()!.Contains("idle for", StringComparison.Ordinal));
 
+        await InventoryApiScalesUpUnderLoadAndDownWithoutErrorsAsync(client);
+
         // The console's page shows the scaler too: the pool at zero under its cap, and the steps up and down with their reasons.
         await using var browser = await Browser.LaunchAsync();
         var page = await browser.NewPageAsync(1400, 1000);
@@ -141,8 +144,9 @@ public sealed class ScalingTests(ITestOutputHelper output) : IAsyncLifetime
         var summary = page.Locator("[data-testid=scaler-summary][data-state=running]");
         await Assertions.Expect(summary).ToHaveAttributeAsync("data-cap", Cap.ToString(System.Globalization.CultureInfo.InvariantCulture));
         await Assertions.Expect(summary).ToHaveAttributeAsync("data-workers", "0");
-        await Assertions.Expect(page.Locator("[data-testid=scaler-decision][data-direction=up]").First).ToContainTextAsync("waiting");
-        await Assertions.Expect(page.Locator("[data-testid=scaler-decision][data-direction=down]").First).ToContainTextAsync("idle for");
+        await Assertions.Expect(page.Locator("[data-testid=scaler-decision][data-pool=imageworker][data-direction=up]").First).ToContainTextAsync("waiting");
+        await Assertions.Expect(page.Locator("[data-testid=scaler-decision][data-pool=imageworker][data-direction=down]").First).ToContainTextAsync("idle for");
+        await Assertions.Expect(page.Locator("[data-testid=scaler-decision][data-pool=inventoryapi][data-direction=down]").First).ToContainTextAsync("inventoryapi 2 → 1");
         await Browser.ScreenshotAsync(page, "jobs-console-scaler");
     }
 
@@ -196,12 +200,15 @@ public sealed class ScalingTests(ITestOutputHelper output) : IAsyncLifetime
             "--Scaling:StableWindow=00:00:02",
             "--Scaling:Interval=00:00:01",
             "--Scaling:JobsPerWorkerTarget=2",
+            .. ApiScalingSettings,
         ]);
         var services = _app.Services.GetRequiredService<DistributedApplicationModel>().Resources
-            .Where(r => (r is ProjectResource && !r.Name.StartsWith("imageworker-", StringComparison.Ordinal)) || r is IResourceWithConnectionString)
+            .Where(r => (r is ProjectResource && !r.Name.StartsWith("imageworker-", StringComparison.Ordinal) && !r.HasAnnotationOfType<ExplicitStartupAnnotation>())
+                        || r is IResourceWithConnectionString)
             .Select(r => r.Name)
             .Where(name => !StorefrontHost.IsOneShot(name));
         await StorefrontHost.WaitUntilHealthyAsync(_app, services, TimeSpan.FromMinutes(4));
+        await GatewaySeesEachApiAsync();
     }
 
     public async Task DisposeAsync()

@@ -139,8 +139,9 @@ function showScaler({ current, changes }) {
     summary.dataset.state = 'absent';
   }
   $('scaler-decisions').replaceChildren(...changes.map(d => {
-    const row = el('tr', null, { 'data-testid': 'scaler-decision', 'data-direction': d.to > d.from ? 'up' : 'down' });
-    row.append(el('td', time(d.at)), el('td', `${d.from} → ${d.to}`, { class: 'ops-state' }), el('td', d.reason));
+    // pool: null for the image workers, else the API whose replicas changed (scaled by the gateway's latency).
+    const row = el('tr', null, { 'data-testid': 'scaler-decision', 'data-direction': d.to > d.from ? 'up' : 'down', 'data-pool': d.pool ?? 'imageworker' });
+    row.append(el('td', time(d.at)), el('td', `${d.pool ? d.pool + ' ' : ''}${d.from} → ${d.to}`, { class: 'ops-state' }), el('td', d.reason));
     return row;
   }));
 }
