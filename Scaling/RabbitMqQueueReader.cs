@@ -15,8 +15,9 @@ public sealed record WorkQueueReading(QueueReading Queue, int Consumers, IReadOn
 /// the connection name every worker gives itself (<c>Messaging:ConnectionName</c>). The oldest waiting
 /// job's age is the queue's head message timestamp when the broker has one, else how long jobs have
 /// been waiting without a break (an upper bound: with prefetch, jobs wait only while every worker is full).
+/// A background queue's jobs (ready and held) are read as <see cref="QueueReading.Background"/>.
 /// </summary>
-public sealed class RabbitMqQueueReader(string queueName) : IAsyncDisposable
+public sealed class RabbitMqQueueReader(string queueName, string? backgroundQueueName = null) : IAsyncDisposable
 {
     private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(3) };
     private IConnection? _connection;
@@ -42,6 +43,13 @@ public sealed class RabbitMqQueueReader(string queueName) : IAsyncDisposable
         using var channels = await GetAsync($"{baseUrl}/api/channels?columns=connection_details,messages_unacknowledged", authorization, cancellationToken)
             ?? throw new HttpRequestException("The management API has no channels list.");
 
+        var background = 0;
+        if (backgroundQueueName is not null)
+        {
+            using var backgroundQueue = await GetAsync($"{baseUrl}/api/queues/%2F/{Uri.EscapeDataString(backgroundQueueName)}", authorization, cancellationToken);
+            background = backgroundQueue is null ? 0 : Int(backgroundQueue.RootElement, "messages_ready") + Int(backgroundQueue.RootElement, "messages_unacknowledged");
+        }
+
         var q = queue.RootElement;
         var ready = Int(q, "messages_ready");
         var unacked = Int(q, "messages_unacknowledged");
@@ -65,7 +73,7 @@ public sealed class RabbitMqQueueReader(string queueName) : IAsyncDisposable
             .GroupBy(ch => workerOfConnection[ch.Connection!])
             .ToDictionary(g => g.Key, g => g.Sum(ch => ch.Held));
 
-        return new WorkQueueReading(new QueueReading(ready, unacked, oldest), Int(q, "consumers"), heldBy);
+        return new WorkQueueReading(new QueueReading(ready, unacked, oldest, Background: background), Int(q, "consumers"), heldBy);
     }
 
     /// <summary>

@@ -7,7 +7,11 @@ namespace Reference.Scaling;
 /// <param name="Unacked">Jobs delivered to workers and not yet done (prefetch hides backlog here).</param>
 /// <param name="OldestWaiting">How long the oldest waiting job has waited; null when none waits or it is unknown.</param>
 /// <param name="RecentLatency">Recent upload→Ready latency (p95); null when unknown.</param>
-public sealed record QueueReading(int Ready, int Unacked, TimeSpan? OldestWaiting = null, TimeSpan? RecentLatency = null)
+/// <param name="Background">
+/// Work no upload waits for (the WebP copies made after Ready, waiting or held): it keeps one worker, or starts one in an
+/// empty pool, but never adds more.
+/// </param>
+public sealed record QueueReading(int Ready, int Unacked, TimeSpan? OldestWaiting = null, TimeSpan? RecentLatency = null, int Background = 0)
 {
     public int Jobs => Ready + Unacked;
 }
@@ -28,7 +32,7 @@ public sealed record ScalingDecision(int From, int To, string Reason, ScalingInp
 /// unacknowledged jobs over <see cref="ScalingLimits.JobsPerWorkerTarget"/>), or one more when the oldest
 /// job has waited past its target or latency is over its own; down one worker at a time, each after
 /// a smaller pool was wanted for a whole stable window; to <see cref="ScalingLimits.MinWorkers"/> once
-/// the queue has been empty for the idle timeout; never outside min..max. An unreadable queue holds
+/// the queue (and the WebP copies' queue) has been empty for the idle timeout; never outside min..max. An unreadable queue holds
 /// the pool. Its only state is when work was last seen and since when a smaller pool is wanted; it
 /// starts counting idleness at its first reading, so a restarted scheduler keeps the workers it finds.
 /// </summary>
@@ -50,7 +54,7 @@ public sealed class ScalingPolicy(ScalingLimits limits)
             return new(current, current, $"queue unreadable; holding {current}", inputs);
         }
 
-        if (queue.Jobs > 0)
+        if (queue.Jobs > 0 || queue.Background > 0)
         {
             _lastWork = now;
         }
@@ -112,12 +116,17 @@ public sealed class ScalingPolicy(ScalingLimits limits)
             return (byBacklog, $", target {limits.JobsPerWorkerTarget.ToString(CultureInfo.InvariantCulture)} per worker");
         }
 
+        if (queue.Jobs == 0 && queue.Background > 0 && current == 0)
+        {
+            return (1, ", copies to make");
+        }
+
         return (queue.Jobs > 0 ? Math.Max(1, byBacklog) : 0, null);
     }
 
     private static string Describe(QueueReading queue)
     {
-        var text = $"{queue.Ready} waiting, {queue.Unacked} held";
+        var text = $"{queue.Ready} waiting, {queue.Unacked} held" + (queue.Background > 0 ? $", {queue.Background} WebP copies" : "");
         return queue.OldestWaiting is { } age && queue.Ready > 0 ? $"{text}, oldest {Seconds(age)}" : text;
     }
 

@@ -8,7 +8,7 @@ namespace Reference.AppHost.Scaling;
 /// <summary>The work queue as the F5 run's RabbitMQ shows it: the management endpoint and credentials come from the <c>messaging</c> resource.</summary>
 public sealed class WorkQueueReader(IResourceWithConnectionString messaging, DistributedApplicationModel model, ILogger<WorkQueueReader> logger)
 {
-    private readonly RabbitMqQueueReader _reader = new(MessageEndpoints.ImageUploadedQueue);
+    private readonly RabbitMqQueueReader _reader = new(MessageEndpoints.ImageUploadedQueue, MessageEndpoints.WebpVariantsQueue);
 
     /// <summary>The queue's ready jobs now, by AMQP only (<see cref="RabbitMqQueueReader.ReadyNowAsync"/>); null when unknown.</summary>
     public async Task<int?> ReadyNowAsync(CancellationToken cancellationToken) =>

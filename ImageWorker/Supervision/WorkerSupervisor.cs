@@ -20,7 +20,7 @@ public sealed partial class WorkerSupervisor(
     : BackgroundService
 {
     private const int SigTerm = 15;
-    private readonly RabbitMqQueueReader _reader = new(MessageEndpoints.ImageUploadedQueue);
+    private readonly RabbitMqQueueReader _reader = new(MessageEndpoints.ImageUploadedQueue, MessageEndpoints.WebpVariantsQueue);
     private readonly List<(string Name, Process Process)> _workers = [];
     private readonly HashSet<string> _leaving = [];
     private int _started;

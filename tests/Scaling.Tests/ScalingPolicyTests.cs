@@ -4,8 +4,8 @@ namespace Reference.Scaling.Tests;
 
 /// <summary>
 /// The policy replayed over recorded readings: each line is the second of the reading, ready,
-/// unacknowledged, the oldest waiting job's age in seconds (- when none) and the pool size the
-/// policy must leave after it. Decisions are applied at once, as the scheduler does.
+/// unacknowledged, the oldest waiting job's age in seconds (- when none), optionally the WebP copies
+/// waiting or held, and the pool size the policy must leave after it. Decisions are applied at once, as the scheduler does.
 /// </summary>
 public sealed class ScalingPolicyTests
 {
@@ -111,6 +111,27 @@ public sealed class ScalingPolicyTests
         Assert.Contains("latency 12 s over target 10 s", decision.Reason);
     }
 
+    [Fact]
+    public void Webp_copies_left_after_a_burst_keep_one_worker_past_the_idle_timeout_and_never_add_one()
+    {
+        Replay(Limits, start: 2, """
+            0   0 0 - 300 2
+            9   0 0 - 250 2
+            10  0 0 - 240 1
+            40  0 0 - 20  1
+            50  0 0 - 0   1
+            69  0 0 - 0   1
+            71  0 0 - 0   0
+            """);
+    }
+
+    [Fact]
+    public void Webp_copies_waiting_in_an_empty_pool_start_one_worker()
+    {
+        var decision = new ScalingPolicy(Limits).Decide(new ScalingInputs(new QueueReading(0, 0, Background: 40), 0, DateTimeOffset.UnixEpoch));
+        Assert.Equal("0 → 1: 0 waiting, 0 held, 40 WebP copies, copies to make", decision.ToString());
+    }
+
     private static void Replay(ScalingLimits limits, int start, string recording)
     {
         var policy = new ScalingPolicy(limits);
@@ -121,14 +142,14 @@ public sealed class ScalingPolicyTests
             var f = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
             TimeSpan? oldest = f[3] == "-" ? null : TimeSpan.FromSeconds(double.Parse(f[3], CultureInfo.InvariantCulture));
             var decision = policy.Decide(new ScalingInputs(
-                new QueueReading(int.Parse(f[1]), int.Parse(f[2]), oldest),
+                new QueueReading(int.Parse(f[1]), int.Parse(f[2]), oldest, Background: f.Length > 5 ? int.Parse(f[4]) : 0),
                 workers, DateTimeOffset.UnixEpoch.AddSeconds(double.Parse(f[0], CultureInfo.InvariantCulture))));
             log.Add($"t={f[0]} {decision}");
             Assert.InRange(decision.To, limits.MinWorkers, limits.MaxWorkers);
             Assert.True(Math.Abs(decision.To - workers) <= 1 || decision.To > workers || decision.To == limits.MinWorkers,
                 $"stepped down by more than one outside idleness:\n{string.Join('\n', log)}");
             workers = decision.To;
-            Assert.True(workers == int.Parse(f[4]), $"expected {f[4]} workers after t={f[0]}:\n{string.Join('\n', log)}");
+            Assert.True(workers == int.Parse(f[^1]), $"expected {f[^1]} workers after t={f[0]}:\n{string.Join('\n', log)}");
         }
     }
 }
