@@ -28,6 +28,7 @@ public static class Commands
           scheduling the elastic worker pool (scaler on): cold upload→Ready from 0 workers, a burst from an idle
                      pool against a static pool of the cap, idle memory with 0 and 2 workers
                      --tries 10 --burst 200 --clients 8 --max-workers 2 --idle-timeout 5 --interval 1 --phases memory,cold,burst
+                     --min-workers 0 (the scaler's floor; the burst starts from it, with --phases burst)
           pages      image bytes of the grid and a product page in Chromium, WebP accepted vs JPEG only, and the
                      WebP pass's cost per upload (both engines)   --engine ImageSharp|LibVips --runs 3
           report     regenerate docs/performance.md tables and the chart from the results file
@@ -74,7 +75,7 @@ public static class Commands
                 var result = await SchedulingBench.RunAsync(new SchedulingBench.Settings(
                     args.Get("tries", 10), args.Get("burst", 200), args.Get("clients", 8), args.Get("max-workers", 2),
                     TimeSpan.FromSeconds(args.Get("idle-timeout", 5.0)), TimeSpan.FromSeconds(args.Get("interval", 1.0)),
-                    args.Get("phases", "memory,cold,burst")), log);
+                    args.Get("phases", "memory,cold,burst"), args.Get("min-workers", 0)), log);
                 BenchResults.Open(resultsPath).Set("scheduling", result);
                 return 0;
             }
