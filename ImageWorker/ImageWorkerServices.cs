@@ -11,6 +11,8 @@ public static class ImageWorkerServices
 
     public static IHostApplicationBuilder AddApplicationServices(this IHostApplicationBuilder builder)
     {
+        // Before any image is decoded: libvips's pixel buffers come from malloc.
+        NativeHeap.ReturnLargeBlocks();
         builder.Services.AddOptions<ImageOptions>().BindConfiguration(ImageOptions.SectionName);
         builder.Services.AddOptions<FaultInjectionOptions>().BindConfiguration(FaultInjectionOptions.SectionName);
         builder.AddImageStore();

@@ -24,9 +24,11 @@ public static class Commands
                      --service-env NAME=value,NAME2=value   set on every service (experiments)
                      --replicas N (API replicas; default as the AppHost on this machine) --cold-uploads 200
                      --phases cold,memory,single,load,inventory --label name (stored as e2e-<engine>-<name>)
+                     --wait-webp true (the reads wait for the WebP pass to finish the uploads' copies; false: reads beside it)
           scheduling the elastic worker pool (scaler on): cold upload→Ready from 0 workers, a burst from an idle
                      pool against a static pool of the cap, idle memory with 0 and 2 workers
                      --tries 10 --burst 200 --clients 8 --max-workers 2 --idle-timeout 5 --interval 1 --phases memory,cold,burst
+                     --min-workers 0 (the scaler's floor; the burst starts from it, with --phases burst)
           pages      image bytes of the grid and a product page in Chromium, WebP accepted vs JPEG only, and the
                      WebP pass's cost per upload (both engines)   --engine ImageSharp|LibVips --runs 3
           report     regenerate docs/performance.md tables and the chart from the results file
@@ -73,7 +75,7 @@ public static class Commands
                 var result = await SchedulingBench.RunAsync(new SchedulingBench.Settings(
                     args.Get("tries", 10), args.Get("burst", 200), args.Get("clients", 8), args.Get("max-workers", 2),
                     TimeSpan.FromSeconds(args.Get("idle-timeout", 5.0)), TimeSpan.FromSeconds(args.Get("interval", 1.0)),
-                    args.Get("phases", "memory,cold,burst")), log);
+                    args.Get("phases", "memory,cold,burst"), args.Get("min-workers", 0)), log);
                 BenchResults.Open(resultsPath).Set("scheduling", result);
                 return 0;
             }
@@ -139,5 +141,6 @@ public static class Commands
         RateWarmupSeconds: args.Get("rate-warmup", 15.0),
         ApiReplicas: args.Get("replicas", 0),
         ColdUploads: args.Get("cold-uploads", 200),
+        WaitForWebp: args.Get("wait-webp", "true") == "true",
         ServiceEnvironment: args.List("service-env", "").Select(pair => pair.Split('=', 2)).ToDictionary(kv => kv[0], kv => kv[1]));
 }

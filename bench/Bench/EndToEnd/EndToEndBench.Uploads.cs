@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using Aspire.Hosting;
+using Reference.Contracts;
 using Reference.Bench.Report;
 using Reference.Tests.Storefront;
 
@@ -65,6 +66,39 @@ public static partial class EndToEndBench
         return new UploadLoad(settings.Concurrency, Math.Round(seconds, 1), ready,
             Math.Round(ready / seconds, 2), Summarise(all), load, SystemProcesses.MsPer(cpuBefore, SystemProcesses.CpuSeconds(app), Math.Max(1, ready)));
     }
+
+    /// <summary>
+    /// Waits until the WebP pass (<see cref="MessageEndpoints.WebpVariantsQueue"/>) has nothing ready or in hand, as the
+    /// operations console counts it: the uploads before leave a backlog of copies, which would otherwise run beside the next phase.
+    /// </summary>
+    /// <returns>The seconds waited and the messages there were when it began.</returns>
+    private static async Task<(double Seconds, long Backlog)> WaitForWebpPassAsync(StorefrontClient client, TimeSpan atMost)
+    {
+        var started = Stopwatch.GetTimestamp();
+        long? backlog = null;
+        while (true)
+        {
+            using var response = await client.GetAsAdminAsync("/api/ops/queues");
+            response.EnsureSuccessStatusCode();
+            var queues = await response.Content.ReadFromJsonAsync<List<QueueCount>>(StorefrontClient.Json);
+            var webp = queues!.Single(q => q.Name == MessageEndpoints.WebpVariantsQueue);
+            backlog ??= webp.Ready + webp.Unacknowledged;
+            var elapsed = Stopwatch.GetElapsedTime(started);
+            if (webp.Ready + webp.Unacknowledged == 0)
+            {
+                return (Math.Round(elapsed.TotalSeconds, 1), backlog.Value);
+            }
+
+            if (elapsed > atMost)
+            {
+                throw new TimeoutException($"The WebP pass still had {webp.Ready} ready and {webp.Unacknowledged} in hand after {atMost}.");
+            }
+
+            await Task.Delay(500);
+        }
+    }
+
+    private sealed record QueueCount(string Name, long Ready, long Unacknowledged);
 
     private static Latencies Summarise(IReadOnlyList<(double Ms, bool Ready, double AcceptedMs)> results)
     {

@@ -22,7 +22,8 @@ public static partial class EndToEndBench
 
     public sealed record Settings(string Engine, bool Cache, double LoadSeconds, int Concurrency, int Singles, double Rate,
         double RateSeconds, double WrkSeconds, int MaxUploads = 5000, string Telemetry = "production",
-        IReadOnlyDictionary<string, string>? ServiceEnvironment = null, double RateWarmupSeconds = 15, int ApiReplicas = 0, int ColdUploads = 200)
+        IReadOnlyDictionary<string, string>? ServiceEnvironment = null, double RateWarmupSeconds = 15, int ApiReplicas = 0, int ColdUploads = 200,
+        bool WaitForWebp = true)
     {
         /// <summary>Replicas of each API: as the AppHost's run on this machine chooses (1 on ≤ 2 cores) unless set.</summary>
         public int Replicas => ApiReplicas > 0 ? ApiReplicas : Environment.ProcessorCount <= 2 ? 1 : 2;
@@ -39,8 +40,9 @@ public static partial class EndToEndBench
 
     /// <param name="CpuMsPerRequest">CPU ms each part of the system spent per request during the fixed-rate run
     /// (warm-up included): where a read's cost goes. "bench" is this process: the load driver and the AppHost.</param>
+    /// <param name="WebpDrainSeconds">How long the reads waited for the WebP pass to finish the uploads' copies.</param>
     public sealed record InventoryReads(bool Cache, FixedRateLoad.Result FixedRate, Wrk.Result MaxThroughput, string WrkCommand,
-        IReadOnlyDictionary<string, double>? CpuMsPerRequest = null);
+        IReadOnlyDictionary<string, double>? CpuMsPerRequest = null, double WebpDrainSeconds = 0);
 
     /// <param name="Cold">The first <see cref="Settings.ColdUploads"/> uploads after every service is healthy, at the load's concurrency.</param>
     /// <param name="IdleMb">Proportional resident MB (PSS) per part (<see cref="SystemProcesses"/>) once healthy, before any upload.</param>
@@ -135,6 +137,9 @@ public static partial class EndToEndBench
             InventoryReads? inventory = null;
             if (phases.Contains("inventory", StringComparison.Ordinal))
             {
+                // Reads alone: the uploads before left WebP copies to make (about 100 ms of a core each).
+                var drained = settings.WaitForWebp ? await WaitForWebpPassAsync(client, TimeSpan.FromMinutes(10)) : (Seconds: 0, Backlog: -1);
+                log($"e2e: waited {drained.Seconds} s for the WebP pass ({drained.Backlog} messages) before the reads");
                 var page = await http.GetFromJsonAsync<ProductPage>("/api/inventory/products?page=1&pageSize=24", StorefrontClient.Json);
                 var paths = page!.Items.Select(p => $"/api/inventory/products/{p.Id}").ToList();
                 var cpuBefore = SystemProcesses.CpuSeconds(app);
@@ -147,7 +152,8 @@ public static partial class EndToEndBench
                 Wrk.Run(url, 16, 2);
                 var max = Wrk.Run(url, 16, settings.WrkSeconds);
                 log($"e2e: product reads flat out: {max.RequestsPerSecond} req/s, p99 {max.P99Ms} ms, errors {max.Errors}");
-                inventory = new InventoryReads(settings.Cache, fixedRate, max, $"wrk -t2 -c16 -d{settings.WrkSeconds}s --latency {gateway}api/inventory/products/{{id}}", cpu);
+                inventory = new InventoryReads(settings.Cache, fixedRate, max, $"wrk -t2 -c16 -d{settings.WrkSeconds}s --latency {gateway}api/inventory/products/{{id}}", cpu,
+                    drained.Seconds);
             }
 
             return new Result(settings.Engine, settings.Cache, $"{PollInterval.TotalMilliseconds} ms", Math.Round(startSeconds), commandLines,

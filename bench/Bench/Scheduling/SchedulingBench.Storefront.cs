@@ -90,11 +90,14 @@ public static partial class SchedulingBench
             .Where(w => app.ResourceNotifications.TryGetCurrentState(w, out var e) && e.Snapshot.State?.Text is { } s && !Down.Contains(s))
             .ToList();
 
-        public async Task UntilEmptyAsync(TimeSpan timeout)
+        public Task UntilEmptyAsync(TimeSpan timeout) => UntilAtMostAsync(0, timeout);
+
+        /// <summary>Until the scaler has stopped every worker above <paramref name="floor"/>.</summary>
+        public async Task UntilAtMostAsync(int floor, TimeSpan timeout)
         {
-            if (!await Poll.UntilAsync(() => Running().Count == 0, timeout))
+            if (!await Poll.UntilAsync(() => Running().Count <= floor, timeout))
             {
-                throw new TimeoutException($"The pool did not go back to zero in {timeout}: {string.Join(", ", Running())} still up.");
+                throw new TimeoutException($"The pool did not go back to {floor} in {timeout}: {string.Join(", ", Running())} still up.");
             }
         }
 
