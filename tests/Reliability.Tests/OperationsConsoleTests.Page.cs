@@ -20,7 +20,7 @@ public sealed partial class OperationsConsoleTests
         await Assertions.Expect(page.Locator("[data-testid=worker-row][data-state=Running]")).ToHaveCountAsync(2);
 
         var clock = Stopwatch.StartNew();
-        var burst = StartBurst(client, 16);
+        var burst = StartBurst(client, 24);
         await page.WaitForFunctionAsync(
             "() => [...document.querySelectorAll('[data-testid=worker-row][data-state=Running]')].filter(r => r.querySelector('[data-testid=worker-job]')).length >= 2",
             null, new PageWaitForFunctionOptions { Timeout = 60_000, PollingInterval = 100 });
@@ -45,7 +45,7 @@ public sealed partial class OperationsConsoleTests
         await page.WaitForFunctionAsync("() => document.getElementById('chart-latency').getAttribute('points').length > 0",
             null, new PageWaitForFunctionOptions { Timeout = 10_000 });
         await Browser.ScreenshotAsync(page, "jobs-console-after-burst");
-        output.WriteLine($"[ops] both workers shown holding jobs {bothBusyAfter.TotalSeconds:0.0} s into a burst of 16; the burst was Ready after {burstTook.TotalSeconds:0.0} s");
+        output.WriteLine($"[ops] both workers shown holding jobs {bothBusyAfter.TotalSeconds:0.0} s into a burst of 24; the burst was Ready after {burstTook.TotalSeconds:0.0} s");
     }
 
     [Fact]

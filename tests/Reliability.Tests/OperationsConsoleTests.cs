@@ -82,7 +82,8 @@ public sealed partial class OperationsConsoleTests(OperationsStorefront storefro
     /// <summary>Uploads the corpus's large photos, four at a time; the ids once every upload has its 202.</summary>
     private static async Task<List<Guid>> StartBurst(StorefrontClient client, int count)
     {
-        string[] photos = ["mouse-3840x2400.jpg", "autumn-2560x1600-progressive.jpg", "kite-2560x1600.jpg", "cups-2560x1600-exif.jpg"];
+        // Large photos first: a burst must outlast a few heartbeats (3 s) for the console to see the workers busy.
+        string[] photos = ["landing-5120x2880.jpg", "mouse-3840x2400.jpg", "autumn-2560x1600-progressive.jpg", "kite-2560x1600.jpg"];
         var ids = new System.Collections.Concurrent.ConcurrentBag<Guid>();
         await Parallel.ForEachAsync(Enumerable.Range(0, count), new ParallelOptions { MaxDegreeOfParallelism = 4 }, async (i, _) =>
             ids.Add((await client.UploadAcceptedAsync(Corpus.Path(photos[i % photos.Length]))).Id));
