@@ -23,8 +23,8 @@ public sealed class TakenOutDestinations
 }
 
 /// <summary>
-/// The clusters' <c>AvailableDestinationsPolicy</c>: YARP's default, HealthyOrPanic (neither active nor passive health
-/// Unhealthy where each check is on, or all of them when none is), over the destinations not taken out. YARP asks it only when a destination's health or the config changes (the
+/// The clusters' <c>AvailableDestinationsPolicy</c>: YARP's default (neither active nor passive health Unhealthy, where each
+/// check is on) minus the destinations taken out. YARP asks it only when a destination's health or the config changes (the
 /// method name's typo is YARP's).
 /// </summary>
 public sealed class HealthyAndNotTakenOutPolicy(TakenOutDestinations takenOut) : IAvailableDestinationsPolicy
@@ -37,12 +37,10 @@ public sealed class HealthyAndNotTakenOutPolicy(TakenOutDestinations takenOut) :
     {
         var active = config.HealthCheck?.Active?.Enabled ?? false;
         var passive = config.HealthCheck?.Passive?.Enabled ?? false;
-        var inRotation = allDestinations.Where(d => !takenOut.IsOut(config.ClusterId, d.Model.Config.Address)).ToList();
-        var healthy = inRotation
+        return allDestinations
             .Where(d => (!active || d.Health.Active != DestinationHealth.Unhealthy)
-                        && (!passive || d.Health.Passive != DestinationHealth.Unhealthy))
+                        && (!passive || d.Health.Passive != DestinationHealth.Unhealthy)
+                        && !takenOut.IsOut(config.ClusterId, d.Model.Config.Address))
             .ToList();
-        // YARP's HealthyOrPanic: with none healthy, try them all rather than answer 503 (e.g. the one replica's check lags its start).
-        return healthy.Count > 0 ? healthy : inRotation;
     }
 }

@@ -81,22 +81,6 @@ public sealed partial class ScalingTests
         Assert.Contains(changes, c => (c.From, c.To) == (2, 1) && c.Reason.Contains("one fewer", StringComparison.Ordinal));
     }
 
-    /// <summary>
-    /// Aspire's health checks and the gateway's own (every 5 s) are separate: a replica Aspire calls healthy may still be out of
-    /// the gateway's rotation for a few seconds after the start, and a request then gets 503. Waits until the gateway sees one.
-    /// </summary>
-    private async Task GatewaySeesEachApiAsync()
-    {
-        var client = new StorefrontClient(_app.CreateHttpClient("gateway", "http"), StorefrontFixture.AdminKey);
-        Assert.True(await Poll.UntilAsync(async () =>
-        {
-            using var response = await client.GetAsAdminAsync("/api/gateway/load");
-            return response.IsSuccessStatusCode
-                   && (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("clusters").EnumerateObject()
-                       .All(c => c.Value.GetProperty("destinations").EnumerateArray().Any(d => d.GetProperty("activeHealth").GetString() == "Healthy"));
-        }, seen => seen, TimeSpan.FromSeconds(30)), "the gateway never saw a healthy replica of each API");
-    }
-
     private static async Task<bool> SecondIsInRotationAsync(StorefrontClient client, Uri address) =>
         (await DestinationAsync(client, address)).GetProperty("activeHealth").GetString() == "Healthy";
 

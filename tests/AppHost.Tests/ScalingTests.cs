@@ -208,7 +208,7 @@ public sealed partial class ScalingTests(ITestOutputHelper output) : IAsyncLifet
             .Select(r => r.Name)
             .Where(name => !StorefrontHost.IsOneShot(name));
         await StorefrontHost.WaitUntilHealthyAsync(_app, services, TimeSpan.FromMinutes(4));
-        await GatewaySeesEachApiAsync();
+        await StorefrontHost.WaitUntilGatewayRoutesAsync(_app, StorefrontFixture.AdminKey);
     }
 
     public async Task DisposeAsync()

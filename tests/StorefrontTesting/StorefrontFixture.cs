@@ -1,3 +1,5 @@
+using System.Net.Http.Json;
+using System.Text.Json;
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
@@ -43,6 +45,7 @@ public class StorefrontFixture : IAsyncLifetime
         App = await StorefrontHost.StartAsync(DataDirectory, AdminKey, settings: _settings);
         ResourceNames = StorefrontHost.LongRunningResources(App);
         await StorefrontHost.WaitUntilHealthyAsync(App, ResourceNames, TimeSpan.FromMinutes(4));
+        await StorefrontHost.WaitUntilGatewayRoutesAsync(App, AdminKey);
     }
 
     public async Task DisposeAsync()
@@ -119,6 +122,23 @@ public static class StorefrontHost
             .Where(r => !r.Name.EndsWith("-rebuilder", StringComparison.Ordinal) && !IsOneShot(r.Name))
             .Select(r => r.Name)
             .ToList();
+
+    /// <summary>
+    /// Aspire's health checks and the gateway's own (every 5 s) are separate: an API Aspire calls healthy may still be out of
+    /// the gateway's rotation for a few seconds after the start, and a request then gets 503. Waits until the gateway has a
+    /// healthy replica of each API.
+    /// </summary>
+    public static async Task WaitUntilGatewayRoutesAsync(DistributedApplication app, string adminKey)
+    {
+        var client = new StorefrontClient(app.CreateHttpClient("gateway", "http"), adminKey);
+        Assert.True(await Poll.UntilAsync(async () =>
+        {
+            using var response = await client.GetAsAdminAsync("/api/gateway/load");
+            return response.IsSuccessStatusCode
+                   && (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("clusters").EnumerateObject()
+                       .All(c => c.Value.GetProperty("destinations").EnumerateArray().Any(d => d.GetProperty("activeHealth").GetString() == "Healthy"));
+        }, seen => seen, TimeSpan.FromSeconds(30)), "the gateway never saw a healthy replica of each API");
+    }
 
     /// <summary>A resource that runs once and finishes (a database's set-up), never healthy.</summary>
     public static bool IsOneShot(string resource) => resource.EndsWith("-setup", StringComparison.Ordinal);

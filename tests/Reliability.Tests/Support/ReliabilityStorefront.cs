@@ -51,6 +51,7 @@ public class ReliabilityStorefront : IAsyncLifetime
         App = await StorefrontHost.StartAsync(DataDirectory, AdminKey, Configure);
         Resources = StorefrontHost.LongRunningResources(App);
         await Faults.WaitUntilRunningAndHealthyAsync(App, Resources.Except(ExplicitStart), TimeSpan.FromMinutes(4));
+        await StorefrontHost.WaitUntilGatewayRoutesAsync(App, AdminKey);
         await AfterStartAsync();
     }
 
