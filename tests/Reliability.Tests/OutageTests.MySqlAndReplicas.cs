@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Net;
+using System.Net.Http.Json;
 using Reference.Reliability.Tests.Support;
+using Reference.Tests.Storefront;
 using Reference.Tests.Support;
 
 namespace Reference.Reliability.Tests;
@@ -73,8 +75,24 @@ public sealed partial class OutageTests
         }
         while (last != HttpStatusCode.Created);
 
-        var upload = await client.UploadAcceptedAsync(Corpus.Path("leaf-2560x1600.jpg"), product.Id);
-        Assert.Equal("Ready", (await client.WaitUntilFinishedAsync(upload.Id, Settle)).Status);
+        // Uploads come back too, once the gateway's next check (every 5 s) sees UploadApi healthy again: until then a clear 503.
+        Guid? uploadId = null;
+        var photo = await File.ReadAllBytesAsync(Corpus.Path("leaf-2560x1600.jpg"), timeout.Token);
+        while (uploadId is null)
+        {
+            using var response = await client.UploadAsync(photo, "leaf-2560x1600.jpg", product.Id);
+            Assert.True(response.StatusCode is HttpStatusCode.Accepted or HttpStatusCode.ServiceUnavailable, $"an upload while MySQL comes back got {response.StatusCode}");
+            if (response.StatusCode == HttpStatusCode.Accepted)
+            {
+                uploadId = (await response.Content.ReadFromJsonAsync<AcceptedUpload>(StorefrontClient.Json, timeout.Token))!.Id;
+            }
+            else
+            {
+                await Task.Delay(500, timeout.Token);
+            }
+        }
+
+        Assert.Equal("Ready", (await client.WaitUntilFinishedAsync(uploadId.Value, Settle)).Status);
         Assert.Equal(pids, services.ToDictionary(s => s, s => Faults.TryFindPid(storefront.App, s)));
         Log($"mysql-down: reads answered from the cache, writes 503, writes back {startedAt.Elapsed.TotalSeconds:0} s after the stop, no service restarted");
     }
