@@ -29,21 +29,23 @@ public static class ApiScaling
             throw new OptionsValidationException(Options.DefaultName, typeof(ApiScalingOptions), validation.Failures);
         }
 
-        var scaled = apis
+        var scaledApis = apis
             .Where(api => builder.ExecutionContext.IsRunMode && api.Replicas.Count > 1
                           && (options.Enabled ?? builder.Configuration[$"Replicas:{api.Service}"] is null))
-            .Select(api => new ScaledApi(api.Service.ToLowerInvariant(), [.. api.Replicas.Select(r => r.Resource.Name)], [.. api.Replicas.Select(r => r.GetEndpoint("http"))]))
             .ToList();
-        if (scaled.Count == 0)
+        if (scaledApis.Count == 0)
         {
             return;
         }
 
-        foreach (var replica in apis.Where(api => scaled.Any(s => s.Names[0] == api.Replicas[0].Resource.Name)).SelectMany(api => api.Replicas.Skip(1)))
+        foreach (var replica in scaledApis.SelectMany(api => api.Replicas.Skip(1)))
         {
             replica.WithExplicitStart();
         }
 
+        var scaled = scaledApis
+            .Select(api => new ScaledApi(api.Service.ToLowerInvariant(), [.. api.Replicas.Select(r => r.Resource.Name)], [.. api.Replicas.Select(r => r.GetEndpoint("http"))]))
+            .ToList();
         builder.Services.AddOptions<ApiScalingOptions>().BindConfiguration(ApiScalingOptions.Section).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<ApiScalingOptions>, ApiScalingOptionsValidator>();
         builder.Services.AddSingleton(new ScaledApis(scaled));

@@ -33,6 +33,4 @@ public sealed class ClusterLoads
     public static long CurrentSecond => Stopwatch.GetTimestamp() / Stopwatch.Frequency;
 
     public ClusterLoad For(string clusterId) => _clusters.GetOrAdd(clusterId, static _ => new ClusterLoad());
-
-    public IEnumerable<KeyValuePair<string, ClusterLoad>> All => _clusters;
 }
