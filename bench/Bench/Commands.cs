@@ -23,8 +23,9 @@ public static class Commands
                      --telemetry production (1 trace in 10, as deploy/compose.yaml) | dev (every request traced)
                      --service-env NAME=value,NAME2=value   set on every service (experiments)
                      --replicas N (API replicas; default as the AppHost on this machine) --cold-uploads 200
-                     --phases cold,memory,single,load,inventory --label name (stored as e2e-<engine>-<name>)
+                     --phases cold,memory,single,load,inventory[,coldworkers,coldfront] --label name (stored as e2e-<engine>-<name>)
                      --wait-webp true (the reads wait for the WebP pass to finish the uploads' copies; false: reads beside it)
+                     --poll-ms 20 (how often each client asks for its upload's status)
           scheduling the elastic worker pool (scaler on): cold upload→Ready from 0 workers, a burst from an idle
                      pool against a static pool of the cap, idle memory with 0 and 2 workers
                      --tries 10 --burst 200 --clients 8 --max-workers 2 --idle-timeout 5 --interval 1 --phases memory,cold,burst
@@ -142,5 +143,6 @@ public static class Commands
         ApiReplicas: args.Get("replicas", 0),
         ColdUploads: args.Get("cold-uploads", 200),
         WaitForWebp: args.Get("wait-webp", "true") == "true",
+        PollMs: args.Get("poll-ms", 20.0),
         ServiceEnvironment: args.List("service-env", "").Select(pair => pair.Split('=', 2)).ToDictionary(kv => kv[0], kv => kv[1]));
 }

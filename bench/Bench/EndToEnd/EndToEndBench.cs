@@ -18,13 +18,15 @@ namespace Reference.Bench.EndToEnd;
 public static partial class EndToEndBench
 {
     public const string AdminKey = "bench-admin-key-0123456789abcdef";
-    public static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(20);
 
     public sealed record Settings(string Engine, bool Cache, double LoadSeconds, int Concurrency, int Singles, double Rate,
         double RateSeconds, double WrkSeconds, int MaxUploads = 5000, string Telemetry = "production",
         IReadOnlyDictionary<string, string>? ServiceEnvironment = null, double RateWarmupSeconds = 15, int ApiReplicas = 0, int ColdUploads = 200,
-        bool WaitForWebp = true)
+        bool WaitForWebp = true, double PollMs = 20)
     {
+        /// <summary>How often each client asks for its upload's status (the driver: every 20 ms).</summary>
+        public TimeSpan PollEvery => TimeSpan.FromMilliseconds(PollMs);
+
         /// <summary>Replicas of each API: as the AppHost's run on this machine chooses (1 on ≤ 2 cores) unless set.</summary>
         public int Replicas => ApiReplicas > 0 ? ApiReplicas : Environment.ProcessorCount <= 2 ? 1 : 2;
     }
@@ -35,8 +37,9 @@ public static partial class EndToEndBench
     public sealed record WorkerMemory(string Worker, double PeakRssMb, double RssAfterStartMb, int JobsAtOnce);
 
     /// <param name="CpuMsPerUpload">CPU ms each part of the system (<see cref="SystemProcesses"/>) spent per Ready upload during the run.</param>
+    /// <param name="WebpPasses">Uploads' WebP passes the workers did during the run (from the backlog before and after): work beside the uploads' own.</param>
     public sealed record UploadLoad(int Concurrency, double Seconds, int Completed, double JobsPerSecond, Latencies Latency, double Load,
-        IReadOnlyDictionary<string, double>? CpuMsPerUpload = null);
+        IReadOnlyDictionary<string, double>? CpuMsPerUpload = null, long? WebpPasses = null);
 
     /// <param name="CpuMsPerRequest">CPU ms each part of the system spent per request during the fixed-rate run
     /// (warm-up included): where a read's cost goes. "bench" is this process: the load driver and the AppHost.</param>
@@ -45,10 +48,13 @@ public static partial class EndToEndBench
         IReadOnlyDictionary<string, double>? CpuMsPerRequest = null, double WebpDrainSeconds = 0);
 
     /// <param name="Cold">The first <see cref="Settings.ColdUploads"/> uploads after every service is healthy, at the load's concurrency.</param>
+    /// <param name="ColdWorkers">The same first uploads after restarting only the image workers, the rest warm.</param>
+    /// <param name="ColdFront">The same first uploads after restarting only the gateway and the APIs, the workers warm.</param>
     /// <param name="IdleMb">Proportional resident MB (PSS) per part (<see cref="SystemProcesses"/>) once healthy, before any upload.</param>
     public sealed record Result(string Engine, bool Cache, string PollEvery, double StartSeconds, IReadOnlyList<string> WorkerCommandLines,
         IReadOnlyList<WorkerMemory>? WorkerMemory, Latencies? Single, UploadLoad? Load, InventoryReads? Inventory, double LoadBefore, double LoadAfter,
-        int ApiReplicas = 0, UploadLoad? Cold = null, IReadOnlyDictionary<string, double>? IdleMb = null);
+        int ApiReplicas = 0, UploadLoad? Cold = null, IReadOnlyDictionary<string, double>? IdleMb = null,
+        UploadLoad? ColdWorkers = null, UploadLoad? ColdFront = null);
 
     public static async Task<Result> RunAsync(Settings settings, Action<string> log, string phases = "cold,memory,single,load,inventory")
     {
@@ -86,7 +92,7 @@ public static partial class EndToEndBench
             {
                 // Straight after start: every service's code still to be compiled by the JIT.
                 cold = await UploadsUnderLoadAsync(app, client, corpus, settings with { LoadSeconds = 600, MaxUploads = settings.ColdUploads });
-                log($"e2e: first {cold.Completed} uploads after start: {cold.JobsPerSecond} jobs/s, p50 {cold.Latency.P50Ms} ms, failed {cold.Latency.Failed}; CPU ms per upload "
+                log($"e2e: first {cold.Completed} uploads after start: {cold.JobsPerSecond} jobs/s, p50 {cold.Latency.P50Ms} ms, failed {cold.Latency.Failed}, {cold.WebpPasses} WebP passes beside them; CPU ms per upload "
                     + string.Join(", ", cold.CpuMsPerUpload!.Select(kv => $"{kv.Key} {kv.Value}")));
             }
 
@@ -99,7 +105,7 @@ public static partial class EndToEndBench
                 var before = workers.ToDictionary(w => w, w => Machine.Memory(ServiceProcess.Find(app, w)).CurrentMb);
                 workers.ForEach(w => Machine.ResetPeakMemory(ServiceProcess.Find(app, w)));
                 var jobsAtOnce = 2 * workers.Count * Environment.ProcessorCount;
-                await Task.WhenAll(Enumerable.Range(0, jobsAtOnce).Select(_ => UploadAndWaitAsync(client, landing.Bytes, landing.Name)));
+                await Task.WhenAll(Enumerable.Range(0, jobsAtOnce).Select(_ => UploadAndWaitAsync(client, landing.Bytes, landing.Name, settings.PollEvery)));
                 memory = workers.Select(w => new WorkerMemory(w, Math.Round(Machine.Memory(ServiceProcess.Find(app, w)).PeakMb, 1),
                     Math.Round(before[w], 1), Environment.ProcessorCount)).ToList();
                 log("e2e: worker peak RSS " + string.Join(", ", memory.Select(m => $"{m.Worker} {m.PeakRssMb} MB")));
@@ -111,13 +117,13 @@ public static partial class EndToEndBench
                 var kite = corpus.Single(c => c.Name == "kite-2560x1600.jpg");
                 for (var i = 0; i < 3; i++)
                 {
-                    await UploadAndWaitAsync(client, kite.Bytes, kite.Name);
+                    await UploadAndWaitAsync(client, kite.Bytes, kite.Name, settings.PollEvery);
                 }
 
                 var results = new List<(double Ms, bool Ready, double AcceptedMs)>();
                 for (var i = 0; i < settings.Singles; i++)
                 {
-                    results.Add(await UploadAndWaitAsync(client, kite.Bytes, kite.Name));
+                    results.Add(await UploadAndWaitAsync(client, kite.Bytes, kite.Name, settings.PollEvery));
                     // Idle between uploads: the worker's and the services' background work settles.
                     await Task.Delay(200);
                 }
@@ -130,7 +136,7 @@ public static partial class EndToEndBench
             if (phases.Contains("load", StringComparison.Ordinal))
             {
                 load = await UploadsUnderLoadAsync(app, client, corpus, settings);
-                log($"e2e: {load.Concurrency} clients: {load.JobsPerSecond} jobs/s, p50 {load.Latency.P50Ms} ms, p95 {load.Latency.P95Ms} ms, p99 {load.Latency.P99Ms} ms, failed {load.Latency.Failed}; CPU ms per upload "
+                log($"e2e: {load.Concurrency} clients: {load.JobsPerSecond} jobs/s, p50 {load.Latency.P50Ms} ms, p95 {load.Latency.P95Ms} ms, p99 {load.Latency.P99Ms} ms, failed {load.Latency.Failed}, {load.WebpPasses} WebP passes beside them; CPU ms per upload "
                     + string.Join(", ", load.CpuMsPerUpload!.Select(kv => $"{kv.Key} {kv.Value}")));
             }
 
@@ -156,8 +162,25 @@ public static partial class EndToEndBench
                     drained.Seconds);
             }
 
-            return new Result(settings.Engine, settings.Cache, $"{PollInterval.TotalMilliseconds} ms", Math.Round(startSeconds), commandLines,
-                memory, single, load, inventory, loadBefore, Machine.LoadAverage(), settings.Replicas, cold, idleMb);
+            UploadLoad? coldWorkers = null;
+            if (phases.Contains("coldworkers", StringComparison.Ordinal))
+            {
+                coldWorkers = await UploadsAfterRestartAsync(app, corpus, settings, workers, log);
+                log($"e2e: first {coldWorkers.Completed} uploads after restarting the workers: {coldWorkers.JobsPerSecond} jobs/s, p50 {coldWorkers.Latency.P50Ms} ms, {coldWorkers.WebpPasses} WebP passes beside them; CPU ms per upload "
+                    + string.Join(", ", coldWorkers.CpuMsPerUpload!.Select(kv => $"{kv.Key} {kv.Value}")));
+            }
+
+            UploadLoad? coldFront = null;
+            if (phases.Contains("coldfront", StringComparison.Ordinal))
+            {
+                var front = names.Where(n => n == "gateway" || n.StartsWith("uploadapi", StringComparison.Ordinal) || n.StartsWith("inventoryapi", StringComparison.Ordinal)).ToList();
+                coldFront = await UploadsAfterRestartAsync(app, corpus, settings, front, log);
+                log($"e2e: first {coldFront.Completed} uploads after restarting the gateway and the APIs: {coldFront.JobsPerSecond} jobs/s, p50 {coldFront.Latency.P50Ms} ms, {coldFront.WebpPasses} WebP passes beside them; CPU ms per upload "
+                    + string.Join(", ", coldFront.CpuMsPerUpload!.Select(kv => $"{kv.Key} {kv.Value}")));
+            }
+
+            return new Result(settings.Engine, settings.Cache, $"{settings.PollMs} ms", Math.Round(startSeconds), commandLines,
+                memory, single, load, inventory, loadBefore, Machine.LoadAverage(), settings.Replicas, cold, idleMb, coldWorkers, coldFront);
         }
         finally
         {

@@ -16,7 +16,12 @@ public static partial class MarkdownReport
     private static string ProcessTables(IReadOnlyList<(string Name, EndToEndBench.Result Run)> runs)
     {
         var sb = new StringBuilder();
-        var cpuRows = runs.SelectMany(r => new[] { (Label: $"{r.Name}, first uploads after start", Load: r.Run.Cold), (Label: $"{r.Name}, warm", Load: r.Run.Load) })
+        var cpuRows = runs.SelectMany(r => new[]
+            {
+                (Label: $"{r.Name}, first uploads after start", Load: r.Run.Cold), (Label: $"{r.Name}, warm", Load: r.Run.Load),
+                (Label: $"{r.Name}, first uploads after restarting the workers", Load: r.Run.ColdWorkers),
+                (Label: $"{r.Name}, first uploads after restarting the gateway and the APIs", Load: r.Run.ColdFront),
+            })
             .Where(r => r.Load?.CpuMsPerUpload is not null).ToList();
         if (cpuRows.Count > 0)
         {

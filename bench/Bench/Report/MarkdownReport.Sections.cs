@@ -89,6 +89,13 @@ public static partial class MarkdownReport
         sb.AppendLine(Row("replicas of each API", r => r.ApiReplicas > 0 ? r.ApiReplicas.ToString(Invariant) : "2"));
         sb.AppendLine(Row("first 200 uploads after start (cold), jobs/s, p50 ms", r => r.Cold is { } c ? $"{F(c.JobsPerSecond, "0.00")}, {F(c.Latency.P50Ms, "0")}" : "–"));
         sb.AppendLine(Row("cold ÷ warm jobs/s", r => r.Cold is { } c && r.Load is { } l ? F(100 * c.JobsPerSecond / l.JobsPerSecond, "0") + "%" : "–"));
+        sb.AppendLine(Row("WebP passes the workers did beside the uploads, cold / warm", r => $"{r.Cold?.WebpPasses?.ToString(Invariant) ?? "–"} / {r.Load?.WebpPasses?.ToString(Invariant) ?? "–"}"));
+        if (runs.Any(r => r.ColdWorkers is not null || r.ColdFront is not null))
+        {
+            sb.AppendLine(Row("… after restarting only the workers ÷ warm", r => r.ColdWorkers is { } c && r.Load is { } l ? F(100 * c.JobsPerSecond / l.JobsPerSecond, "0") + "%" : "–"));
+            sb.AppendLine(Row("… after restarting only the gateway and the APIs ÷ warm", r => r.ColdFront is { } c && r.Load is { } l ? F(100 * c.JobsPerSecond / l.JobsPerSecond, "0") + "%" : "–"));
+        }
+
         sb.Append(ProcessTables(results.Root.Select(kv => kv.Key).Where(k => k.StartsWith("e2e-", StringComparison.Ordinal)).Order()
             .Select(k => (k, results.Get<EndToEndBench.Result>(k)!)).ToList()));
         return sb.ToString();
