@@ -62,9 +62,10 @@ public static partial class EndToEndBench
         }));
 
         var seconds = (lastFinished - started) / (double)Stopwatch.Frequency;
-        var cpu = SystemProcesses.MsPer(cpuBefore, SystemProcesses.CpuSeconds(app), Math.Max(1, results.Count(r => r.Ready)));
         var all = results.ToList();
         var ready = all.Count(r => r.Ready);
+        // Before the queue read below, whose cost is the driver's, not the run's.
+        var cpu = SystemProcesses.MsPer(cpuBefore, SystemProcesses.CpuSeconds(app), Math.Max(1, ready));
         // Each Ready upload queues one WebP pass: what is not left in the queue at the end was done during the run.
         var webpPasses = webpBefore + ready - await WebpBacklogAsync(client);
         return new UploadLoad(settings.Concurrency, Math.Round(seconds, 1), ready,
