@@ -58,6 +58,8 @@ public static partial class EndToEndBench
 
     public static async Task<Result> RunAsync(Settings settings, Action<string> log, string phases = "cold,memory,single,load,inventory")
     {
+        // By name, not by substring: "cold" is also in "coldworkers".
+        var run = phases.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal);
         var loadBefore = Machine.LoadAverage();
         var data = Directory.CreateTempSubdirectory("bench-e2e-").FullName;
         var started = Stopwatch.GetTimestamp();
@@ -88,7 +90,7 @@ public static partial class EndToEndBench
             log("e2e: idle MB " + string.Join(", ", idleMb.Select(kv => $"{kv.Key} {kv.Value}")));
 
             UploadLoad? cold = null;
-            if (phases.Contains("cold", StringComparison.Ordinal))
+            if (run.Contains("cold"))
             {
                 // Straight after start: every service's code still to be compiled by the JIT.
                 cold = await UploadsUnderLoadAsync(app, client, corpus, settings with { LoadSeconds = 600, MaxUploads = settings.ColdUploads });
@@ -97,7 +99,7 @@ public static partial class EndToEndBench
             }
 
             List<WorkerMemory>? memory = null;
-            if (phases.Contains("memory", StringComparison.Ordinal))
+            if (run.Contains("memory"))
             {
                 // First, while the workers' peaks are still their start-up ones: every worker busy at its
                 // configured concurrency (2 jobs each on 2 cores) with the largest photo.
@@ -112,7 +114,7 @@ public static partial class EndToEndBench
             }
 
             Latencies? single = null;
-            if (phases.Contains("single", StringComparison.Ordinal))
+            if (run.Contains("single"))
             {
                 var kite = corpus.Single(c => c.Name == "kite-2560x1600.jpg");
                 for (var i = 0; i < 3; i++)
@@ -133,7 +135,7 @@ public static partial class EndToEndBench
             }
 
             UploadLoad? load = null;
-            if (phases.Contains("load", StringComparison.Ordinal))
+            if (run.Contains("load"))
             {
                 load = await UploadsUnderLoadAsync(app, client, corpus, settings);
                 log($"e2e: {load.Concurrency} clients: {load.JobsPerSecond} jobs/s, p50 {load.Latency.P50Ms} ms, p95 {load.Latency.P95Ms} ms, p99 {load.Latency.P99Ms} ms, failed {load.Latency.Failed}, {load.WebpPasses} WebP passes beside them; CPU ms per upload "
@@ -141,7 +143,7 @@ public static partial class EndToEndBench
             }
 
             InventoryReads? inventory = null;
-            if (phases.Contains("inventory", StringComparison.Ordinal))
+            if (run.Contains("inventory"))
             {
                 // Reads alone: the uploads before left WebP copies to make (about 100 ms of a core each).
                 var drained = settings.WaitForWebp ? await WaitForWebpPassAsync(client, TimeSpan.FromMinutes(10)) : (Seconds: 0, Backlog: -1);
@@ -163,7 +165,7 @@ public static partial class EndToEndBench
             }
 
             UploadLoad? coldWorkers = null;
-            if (phases.Contains("coldworkers", StringComparison.Ordinal))
+            if (run.Contains("coldworkers"))
             {
                 coldWorkers = await UploadsAfterRestartAsync(app, corpus, settings, workers, log);
                 log($"e2e: first {coldWorkers.Completed} uploads after restarting the workers: {coldWorkers.JobsPerSecond} jobs/s, p50 {coldWorkers.Latency.P50Ms} ms, {coldWorkers.WebpPasses} WebP passes beside them; CPU ms per upload "
@@ -171,7 +173,7 @@ public static partial class EndToEndBench
             }
 
             UploadLoad? coldFront = null;
-            if (phases.Contains("coldfront", StringComparison.Ordinal))
+            if (run.Contains("coldfront"))
             {
                 var front = names.Where(n => n == "gateway" || n.StartsWith("uploadapi", StringComparison.Ordinal) || n.StartsWith("inventoryapi", StringComparison.Ordinal)).ToList();
                 coldFront = await UploadsAfterRestartAsync(app, corpus, settings, front, log);
