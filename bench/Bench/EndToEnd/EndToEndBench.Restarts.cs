@@ -11,14 +11,11 @@ public static partial class EndToEndBench
     /// Where a cold start's cost sits: the first <see cref="Settings.ColdUploads"/> uploads again after restarting only
     /// <paramref name="restart"/> while everything else stays warm (the workers, or the gateway and the APIs).
     /// </summary>
-    private static async Task<UploadLoad> UploadsAfterRestartAsync(DistributedApplication app, IReadOnlyList<(string Name, byte[] Bytes)> corpus,
-        Settings settings, IReadOnlyList<string> restart, Action<string> log)
+    private static async Task<UploadLoad> UploadsAfterRestartAsync(DistributedApplication app, StorefrontClient client,
+        IReadOnlyList<(string Name, byte[] Bytes)> corpus, Settings settings, IReadOnlyList<string> restart, string what, Action<string> log)
     {
-        using (var http = app.CreateHttpClient("gateway", "http"))
-        {
-            // The backlog of the phases before would otherwise run beside the first uploads of the restarted processes.
-            await WaitForWebpPassAsync(new StorefrontClient(http, AdminKey), TimeSpan.FromMinutes(10));
-        }
+        // The backlog of the phases before would otherwise run beside the first uploads of the restarted processes.
+        await WaitForWebpPassAsync(client, TimeSpan.FromMinutes(10));
 
         var commands = app.Services.GetRequiredService<ResourceCommandService>();
         var before = restart.ToDictionary(name => name, name => RunningPid(app, name));
@@ -38,15 +35,17 @@ public static partial class EndToEndBench
 
         await StorefrontHost.WaitUntilHealthyAsync(app, restart, TimeSpan.FromMinutes(2));
         await StorefrontHost.WaitUntilGatewayRoutesAsync(app, AdminKey);
-        log($"e2e: restarted {string.Join(", ", restart)}");
+
         // As after the first start: the restarted processes settle before the first upload.
         await Task.Delay(TimeSpan.FromSeconds(5));
 
         // A new connection pool: the old one's connections may end at a gateway that is gone.
         using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = 256 };
-        using var client = new HttpClient(handler) { BaseAddress = app.GetEndpoint("gateway", "http"), Timeout = TimeSpan.FromSeconds(60) };
-        return await UploadsUnderLoadAsync(app, new StorefrontClient(client, AdminKey), corpus,
+        using var http = new HttpClient(handler) { BaseAddress = app.GetEndpoint("gateway", "http"), Timeout = TimeSpan.FromSeconds(60) };
+        var uploads = await UploadsUnderLoadAsync(app, new StorefrontClient(http, AdminKey), corpus,
             settings with { LoadSeconds = 600, MaxUploads = settings.ColdUploads });
+        log($"e2e: first {uploads.Completed} uploads after restarting {what}: {Described(uploads)}");
+        return uploads;
     }
 
     /// <summary>The pid a resource reports while it is Running, else null.</summary>

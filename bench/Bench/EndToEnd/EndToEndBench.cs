@@ -94,8 +94,7 @@ public static partial class EndToEndBench
             {
                 // Straight after start: every service's code still to be compiled by the JIT.
                 cold = await UploadsUnderLoadAsync(app, client, corpus, settings with { LoadSeconds = 600, MaxUploads = settings.ColdUploads });
-                log($"e2e: first {cold.Completed} uploads after start: {cold.JobsPerSecond} jobs/s, p50 {cold.Latency.P50Ms} ms, failed {cold.Latency.Failed}, {cold.WebpPasses} WebP passes beside them; CPU ms per upload "
-                    + string.Join(", ", cold.CpuMsPerUpload!.Select(kv => $"{kv.Key} {kv.Value}")));
+                log($"e2e: first {cold.Completed} uploads after start: {Described(cold)}");
             }
 
             List<WorkerMemory>? memory = null;
@@ -138,8 +137,7 @@ public static partial class EndToEndBench
             if (run.Contains("load"))
             {
                 load = await UploadsUnderLoadAsync(app, client, corpus, settings);
-                log($"e2e: {load.Concurrency} clients: {load.JobsPerSecond} jobs/s, p50 {load.Latency.P50Ms} ms, p95 {load.Latency.P95Ms} ms, p99 {load.Latency.P99Ms} ms, failed {load.Latency.Failed}, {load.WebpPasses} WebP passes beside them; CPU ms per upload "
-                    + string.Join(", ", load.CpuMsPerUpload!.Select(kv => $"{kv.Key} {kv.Value}")));
+                log($"e2e: {load.Concurrency} clients, p95 {load.Latency.P95Ms} ms, p99 {load.Latency.P99Ms} ms: {Described(load)}");
             }
 
             InventoryReads? inventory = null;
@@ -164,22 +162,13 @@ public static partial class EndToEndBench
                     drained.Seconds);
             }
 
-            UploadLoad? coldWorkers = null;
-            if (run.Contains("coldworkers"))
-            {
-                coldWorkers = await UploadsAfterRestartAsync(app, corpus, settings, workers, log);
-                log($"e2e: first {coldWorkers.Completed} uploads after restarting the workers: {coldWorkers.JobsPerSecond} jobs/s, p50 {coldWorkers.Latency.P50Ms} ms, {coldWorkers.WebpPasses} WebP passes beside them; CPU ms per upload "
-                    + string.Join(", ", coldWorkers.CpuMsPerUpload!.Select(kv => $"{kv.Key} {kv.Value}")));
-            }
-
-            UploadLoad? coldFront = null;
-            if (run.Contains("coldfront"))
-            {
-                var front = names.Where(n => n == "gateway" || n.StartsWith("uploadapi", StringComparison.Ordinal) || n.StartsWith("inventoryapi", StringComparison.Ordinal)).ToList();
-                coldFront = await UploadsAfterRestartAsync(app, corpus, settings, front, log);
-                log($"e2e: first {coldFront.Completed} uploads after restarting the gateway and the APIs: {coldFront.JobsPerSecond} jobs/s, p50 {coldFront.Latency.P50Ms} ms, {coldFront.WebpPasses} WebP passes beside them; CPU ms per upload "
-                    + string.Join(", ", coldFront.CpuMsPerUpload!.Select(kv => $"{kv.Key} {kv.Value}")));
-            }
+            var coldWorkers = run.Contains("coldworkers")
+                ? await UploadsAfterRestartAsync(app, client, corpus, settings, workers, "the workers", log)
+                : null;
+            var front = names.Where(n => n == "gateway" || n.StartsWith("uploadapi", StringComparison.Ordinal) || n.StartsWith("inventoryapi", StringComparison.Ordinal)).ToList();
+            var coldFront = run.Contains("coldfront")
+                ? await UploadsAfterRestartAsync(app, client, corpus, settings, front, "the gateway and the APIs", log)
+                : null;
 
             return new Result(settings.Engine, settings.Cache, $"{settings.PollMs} ms", Math.Round(startSeconds), commandLines,
                 memory, single, load, inventory, loadBefore, Machine.LoadAverage(), settings.Replicas, cold, idleMb, coldWorkers, coldFront);
@@ -252,6 +241,11 @@ public static partial class EndToEndBench
             }
         }
     }
+
+    /// <summary>One upload run for the log: throughput, median, failures, the WebP passes beside it and where the CPU went.</summary>
+    private static string Described(UploadLoad run) =>
+        $"{run.JobsPerSecond} jobs/s, p50 {run.Latency.P50Ms} ms, failed {run.Latency.Failed}, {run.WebpPasses} WebP passes beside them; CPU ms per upload "
+        + string.Join(", ", run.CpuMsPerUpload!.Select(kv => $"{kv.Key} {kv.Value}"));
 
     private sealed record ProductPage(IReadOnlyList<ProductDto> Items);
 }
