@@ -130,7 +130,8 @@ public static class StorefrontHost
     /// </summary>
     public static async Task WaitUntilGatewayRoutesAsync(DistributedApplication app, string adminKey)
     {
-        var client = new StorefrontClient(app.CreateHttpClient("gateway", "http"), adminKey);
+        using var http = app.CreateHttpClient("gateway", "http");
+        var client = new StorefrontClient(http, adminKey);
         Assert.True(await Poll.UntilAsync(async () =>
         {
             using var response = await client.GetAsAdminAsync("/api/gateway/load");
