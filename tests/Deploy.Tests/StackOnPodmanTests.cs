@@ -110,6 +110,12 @@ public sealed partial class StackOnPodmanTests(ITestOutputHelper output)
                 Assert.NotEmpty((await stack.ExecAsync("imageworker", $"ls /data/images/variants/{uploadId}", ct)).Trim());
             });
         }
+        catch (Exception)
+        {
+            using var postMortem = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+            output.WriteLine(await stack.PostMortemAsync(40, postMortem.Token));
+            throw;
+        }
         finally
         {
             await stopHealthChecks.CancelAsync();

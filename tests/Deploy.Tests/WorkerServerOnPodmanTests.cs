@@ -171,6 +171,13 @@ public sealed class WorkerServerOnPodmanTests(ITestOutputHelper output)
                 }
             });
         }
+        catch (Exception)
+        {
+            using var postMortem = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+            output.WriteLine(await main.PostMortemAsync(40, postMortem.Token));
+            output.WriteLine(await workers.PostMortemAsync(40, postMortem.Token));
+            throw;
+        }
         finally
         {
             await stopHealthChecks.CancelAsync();

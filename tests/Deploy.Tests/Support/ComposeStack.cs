@@ -17,14 +17,8 @@ public sealed class ComposeStack(PodmanHost podman, string project, string envFi
         catch (InvalidOperationException e)
         {
             // The one-shot set-ups the services wait for have exited by then: their last words say why.
-            var logs = new List<string>();
-            foreach (var (name, _) in await ContainersAsync(cancellationToken))
-            {
-                var log = await podman.Shell.RunAsync("podman", ["logs", "--tail", "200", name], cancellationToken, check: false, quiet: true);
-                logs.Add($"--- {name}\n{log.Output}{log.Errors}");
-            }
-
-            throw new InvalidOperationException($"{e.Message}\n{string.Join('\n', logs)}", e);
+            var names = (await ContainersAsync(cancellationToken)).Select(c => c.Name);
+            throw new InvalidOperationException($"{e.Message}\n{await LogTailsAsync(names, 200, cancellationToken)}", e);
         }
     }
 
@@ -102,16 +96,10 @@ public sealed class ComposeStack(PodmanHost podman, string project, string envFi
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            var logs = new List<string>();
-            foreach (var (name, _) in containers.Where(c => c.Health != "healthy"))
-            {
-                var log = await podman.Shell.RunAsync("podman", ["logs", "--tail", "30", name], cancellationToken, check: false, quiet: true);
-                logs.Add($"--- {name}\n{log.Output}{log.Errors}");
-            }
-
+            var unhealthy = containers.Where(c => c.Health != "healthy").Select(c => c.Name);
             throw new TimeoutException(
                 $"Not every container was healthy after {timeout}: {string.Join(", ", containers.Select(c => $"{c.Name}={c.Health}"))}" +
-                $" ({containers.Count} of {expectedContainers})\n{string.Join('\n', logs)}");
+                $" ({containers.Count} of {expectedContainers})\n{await LogTailsAsync(unhealthy, 30, cancellationToken)}");
         }
     }
 
@@ -137,6 +125,37 @@ public sealed class ComposeStack(PodmanHost podman, string project, string envFi
                 await podman.Shell.RunAsync("podman", new[] { kind, "rm", "-f" }.Concat(names), cancellationToken, check: false);
             }
         }
+    }
+
+    /// <summary>
+    /// What a failed test prints before the stack is torn down: every container's state, restarts and
+    /// OOM kill, then the tail of its log.
+    /// </summary>
+    public async Task<string> PostMortemAsync(int lines, CancellationToken cancellationToken)
+    {
+        var ids = await IdsAsync(null, cancellationToken);
+        if (ids.Count == 0)
+        {
+            return "(no containers)";
+        }
+
+        var states = await podman.Shell.RunAsync("podman",
+            new[] { "inspect", "--format", "{{.Name}} {{.State.Status}} restarts={{.RestartCount}} oom-killed={{.State.OOMKilled}} exit={{.State.ExitCode}}" }.Concat(ids),
+            cancellationToken, check: false, quiet: true);
+        var names = states.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(line => line.Split(' ')[0]);
+        return $"Containers:\n{states.Output}{states.Errors}\n{await LogTailsAsync(names, lines, cancellationToken)}";
+    }
+
+    private async Task<string> LogTailsAsync(IEnumerable<string> containers, int lines, CancellationToken cancellationToken)
+    {
+        var logs = new List<string>();
+        foreach (var name in containers)
+        {
+            var log = await podman.Shell.RunAsync("podman", ["logs", "--tail", lines.ToString(), name], cancellationToken, check: false, quiet: true);
+            logs.Add($"--- {name}\n{log.Output}{log.Errors}");
+        }
+
+        return string.Join('\n', logs);
     }
 
     private async Task<IReadOnlyList<string>> IdsAsync(string? service, CancellationToken cancellationToken)
