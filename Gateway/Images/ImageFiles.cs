@@ -1,3 +1,4 @@
+using System.Buffers;
 using Microsoft.AspNetCore.StaticFiles;
 using Microsoft.Extensions.FileProviders;
 using Microsoft.Extensions.FileProviders.Physical;
@@ -18,6 +19,9 @@ public static class ImageFiles
     /// </summary>
     /// <summary>Keys contain the upload id, so a key's bytes never change: cache for a year.</summary>
     private const string ImmutableCaching = "public, max-age=31536000, immutable";
+
+    /// <summary>Objects up to this size (every variant the worker makes) are read whole from the bucket before they are sent.</summary>
+    private const long WholeObjectBytes = 4 * 1024 * 1024;
 
     /// <summary>An HttpContext item: a WebP browser asked for a variant whose copy is not made yet.</summary>
     private const string WebpCopyMissing = "images.webp-copy-missing";
@@ -126,10 +130,49 @@ public static class ImageFiles
 
         context.Response.Headers.CacheControl = copy is not null && webp is null ? WebpNegotiation.UntilCopyExistsCaching : ImmutableCaching;
         context.Response.Headers.Vary = HeaderNames.Accept;
+        var type = webp is null ? contentType : "image/webp";
+        var lastModified = stored.LastModified;
+        var entityTag = EntityTagHeaderValue.Parse(stored.EntityTag);
+        if (HttpMethods.IsGet(context.Request.Method) && stored.Length <= WholeObjectBytes)
+        {
+            await ServeWholeAsync(context, stored, type, lastModified, entityTag);
+            return;
+        }
+
         // The bucket's stream cannot seek, so the result would not know the length: without it the answer is chunked.
         context.Response.ContentLength = stored.Length;
-        await TypedResults.Stream(stored.Content, webp is null ? contentType : "image/webp", lastModified: stored.LastModified,
-            entityTag: EntityTagHeaderValue.Parse(stored.EntityTag)).ExecuteAsync(context);
+        await TypedResults.Stream(stored.Content, type, lastModified: lastModified, entityTag: entityTag).ExecuteAsync(context);
+    }
+
+    /// <summary>
+    /// Reads the object whole before the status line goes out: a bucket that goes away mid-object (a restart, a
+    /// network cut) then answers 503, never a 200 cut short that a client may keep as the image.
+    /// </summary>
+    private static async Task ServeWholeAsync(HttpContext context, StoredObject stored, string type, DateTimeOffset lastModified, EntityTagHeaderValue entityTag)
+    {
+        var length = (int)stored.Length;
+        var buffer = ArrayPool<byte>.Shared.Rent(length);
+        try
+        {
+            try
+            {
+                await stored.Content.ReadExactlyAsync(buffer.AsMemory(0, length), context.RequestAborted);
+            }
+            catch (Exception e) when (e is IOException or HttpRequestException && !context.RequestAborted.IsCancellationRequested)
+            {
+                context.Response.Headers.Remove(HeaderNames.CacheControl);
+                context.Response.Headers.RetryAfter = "5";
+                await ProxyErrorResponses.WriteProblemAsync(context, StatusCodes.Status503ServiceUnavailable,
+                    "The image storage broke off while the image was read", detail: null);
+                return;
+            }
+
+            await TypedResults.Bytes(buffer.AsMemory(0, length), type, lastModified: lastModified, entityTag: entityTag).ExecuteAsync(context);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
     /// <summary><c>{uploadId}/{variant}.{ext}</c> when the path is exactly that with a variant's extension; null for anything else.</summary>

@@ -86,7 +86,7 @@ public sealed partial class ObjectStorageTests
                     var length = (await response.Content.ReadAsByteArrayAsync(CancellationToken.None)).Length;
                     (whole, cut) = length == variant.Bytes ? (whole + 1, cut) : (whole, cut + 1);
                 }
-                catch (IOException)
+                catch (Exception e) when (e is IOException or HttpRequestException)
                 {
                     cut++;
                 }

@@ -136,6 +136,29 @@ public sealed class ImagesOverS3Tests : IClassFixture<BackendFixture>, IClassFix
         Assert.All(new[] { before, after, jpegOnly }, r => Assert.Equal(["Accept"], r.Headers.Vary));
     }
 
+    [Fact]
+    public async Task A_variant_whose_read_from_the_bucket_breaks_off_is_a_503_never_a_200_cut_short()
+    {
+        var photo = new byte[256 * 1024];
+        Random.Shared.NextBytes(photo);
+        await _bucket.PutAsync($"variants/{_uploadId}/detail.jpg", new MemoryStream(photo));
+        // The gateway's S3 connections go through a relay that closes each one after 64 KB of the server's answer.
+        await using var breaking = await BreakingRelay.StartAsync(new Uri(_s3.ServiceUrl), breakAfterBytes: 64 * 1024);
+        var settings = new Dictionary<string, string?>(_s3.StorageSettings) { ["Storage:Root"] = "", ["Storage:S3:ServiceUrl"] = breaking.Url };
+        using var gateway = new GatewayHost([_backends.Inventory], [_backends.Uploads], settings);
+        using var client = gateway.CreateRealClient();
+
+        using var broken = await client.GetAsync($"/images/{_uploadId}/detail.jpg");
+        using var whole = await Gateway().CreateRealClient().GetAsync($"/images/{_uploadId}/detail.jpg");
+
+        Assert.True(breaking.Breaks > 0, "the relay never broke a connection: the object was not read through it");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, broken.StatusCode);
+        Assert.Equal("application/problem+json", broken.Content.Headers.ContentType!.MediaType);
+        Assert.NotNull(broken.Headers.RetryAfter);
+        Assert.Null(broken.Headers.CacheControl);
+        Assert.Equal(photo, await whole.Content.ReadAsByteArrayAsync());
+    }
+
     private static Task<HttpResponseMessage> GetAcceptingWebpAsync(HttpClient client, string path)
     {
         var request = new HttpRequestMessage(HttpMethod.Get, path);
