@@ -143,7 +143,7 @@ public sealed class ImagesOverS3Tests : IClassFixture<BackendFixture>, IClassFix
         Random.Shared.NextBytes(photo);
         await _bucket.PutAsync($"variants/{_uploadId}/detail.jpg", new MemoryStream(photo));
         // The gateway's S3 connections go through a relay that closes each one after 64 KB of the server's answer.
-        await using var breaking = await BreakingRelay.StartAsync(new Uri(_s3.ServiceUrl), breakAfterBytes: 64 * 1024);
+        await using var breaking = new BreakingRelay(new Uri(_s3.ServiceUrl), breakAfterBytes: 64 * 1024);
         var settings = new Dictionary<string, string?>(_s3.StorageSettings) { ["Storage:Root"] = "", ["Storage:S3:ServiceUrl"] = breaking.Url };
         using var gateway = new GatewayHost([_backends.Inventory], [_backends.Uploads], settings);
         using var client = gateway.CreateRealClient();

@@ -16,7 +16,7 @@ public sealed class BreakingRelay : IAsyncDisposable
     private readonly Task _accepting;
     private int _breaks;
 
-    private BreakingRelay(Uri upstream, int breakAfterBytes)
+    public BreakingRelay(Uri upstream, int breakAfterBytes)
     {
         _upstream = upstream;
         _breakAfterBytes = breakAfterBytes;
@@ -29,8 +29,6 @@ public sealed class BreakingRelay : IAsyncDisposable
 
     /// <summary>Connections closed mid-answer so far.</summary>
     public int Breaks => Volatile.Read(ref _breaks);
-
-    public static Task<BreakingRelay> StartAsync(Uri upstream, int breakAfterBytes) => Task.FromResult(new BreakingRelay(upstream, breakAfterBytes));
 
     private async Task AcceptAsync()
     {
