@@ -128,27 +128,32 @@ public static class ImageFiles
             return;
         }
 
-        context.Response.Headers.CacheControl = copy is not null && webp is null ? WebpNegotiation.UntilCopyExistsCaching : ImmutableCaching;
-        context.Response.Headers.Vary = HeaderNames.Accept;
+        var caching = copy is not null && webp is null ? WebpNegotiation.UntilCopyExistsCaching : ImmutableCaching;
         var type = webp is null ? contentType : "image/webp";
-        var lastModified = stored.LastModified;
         var entityTag = EntityTagHeaderValue.Parse(stored.EntityTag);
         if (HttpMethods.IsGet(context.Request.Method) && stored.Length <= WholeObjectBytes)
         {
-            await ServeWholeAsync(context, stored, type, lastModified, entityTag);
+            await ServeWholeAsync(context, stored, caching, type, entityTag);
             return;
         }
 
+        SetVariantHeaders(context, caching);
         // The bucket's stream cannot seek, so the result would not know the length: without it the answer is chunked.
         context.Response.ContentLength = stored.Length;
-        await TypedResults.Stream(stored.Content, type, lastModified: lastModified, entityTag: entityTag).ExecuteAsync(context);
+        await TypedResults.Stream(stored.Content, type, lastModified: stored.LastModified, entityTag: entityTag).ExecuteAsync(context);
+    }
+
+    private static void SetVariantHeaders(HttpContext context, string caching)
+    {
+        context.Response.Headers.CacheControl = caching;
+        context.Response.Headers.Vary = HeaderNames.Accept;
     }
 
     /// <summary>
     /// Reads the object whole before the status line goes out: a bucket that goes away mid-object (a restart, a
     /// network cut) then answers 503, never a 200 cut short that a client may keep as the image.
     /// </summary>
-    private static async Task ServeWholeAsync(HttpContext context, StoredObject stored, string type, DateTimeOffset lastModified, EntityTagHeaderValue entityTag)
+    private static async Task ServeWholeAsync(HttpContext context, StoredObject stored, string caching, string type, EntityTagHeaderValue entityTag)
     {
         var length = (int)stored.Length;
         var buffer = ArrayPool<byte>.Shared.Rent(length);
@@ -160,14 +165,14 @@ public static class ImageFiles
             }
             catch (Exception e) when (e is IOException or HttpRequestException && !context.RequestAborted.IsCancellationRequested)
             {
-                context.Response.Headers.Remove(HeaderNames.CacheControl);
                 context.Response.Headers.RetryAfter = "5";
                 await ProxyErrorResponses.WriteProblemAsync(context, StatusCodes.Status503ServiceUnavailable,
                     "The image storage broke off while the image was read", detail: null);
                 return;
             }
 
-            await TypedResults.Bytes(buffer.AsMemory(0, length), type, lastModified: lastModified, entityTag: entityTag).ExecuteAsync(context);
+            SetVariantHeaders(context, caching);
+            await TypedResults.Bytes(buffer.AsMemory(0, length), type, lastModified: stored.LastModified, entityTag: entityTag).ExecuteAsync(context);
         }
         finally
         {
